@@ -1,0 +1,71 @@
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+
+import { CREDENTIAL_NAME } from '../../credentials/OpenAiCompatibleImagesApi.credentials';
+import * as generate from './actions/generate.operation';
+import { modelProperty, optionsProperty } from './description/common';
+import { runItems, type PlanItem } from './helpers/runner';
+import { testCredential } from './methods/credentialTest';
+import { searchModels } from './methods/listSearch';
+import type { Operation } from './models';
+
+const OPERATIONS: Partial<Record<Operation, PlanItem>> = {
+	generate: generate.plan,
+};
+
+export class OpenAiCompatibleImages implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'OpenAI-Compatible Images',
+		name: 'openAiCompatibleImages',
+		icon: {
+			light: 'file:openAiCompatibleImages.svg',
+			dark: 'file:openAiCompatibleImages.dark.svg',
+		},
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] + ": " + ($parameter["model"].value || $parameter["model"]) }}',
+		description:
+			'Generate and edit images with DALL·E, GPT image models or any model behind an OpenAI-compatible API (OpenAI, Azure OpenAI, new-api, one-api and other gateways)',
+		defaults: { name: 'OpenAI-Compatible Images' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: [{ name: CREDENTIAL_NAME, required: true, testedBy: 'testCredential' }],
+		properties: [
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Generate',
+						value: 'generate',
+						action: 'Generate images from a prompt',
+						description: 'Create new images from a text prompt',
+					},
+				],
+				default: 'generate',
+			},
+			modelProperty,
+			...generate.description,
+			optionsProperty,
+		],
+	};
+
+	methods = {
+		listSearch: { searchModels },
+		credentialTest: { testCredential },
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const operation = this.getNodeParameter('operation', 0) as Operation;
+		const planItem = OPERATIONS[operation] ?? generate.plan;
+		return [await runItems(this, planItem)];
+	}
+}

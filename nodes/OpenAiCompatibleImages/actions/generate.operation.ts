@@ -1,0 +1,43 @@
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+
+import { mainBodyFields } from '../description/bodyFields';
+import { countProperty, promptProperty } from '../description/common';
+import {
+	assertOperation,
+	readBodyFields,
+	readCount,
+	readExtraBody,
+	readModel,
+	readPrompt,
+} from '../helpers/parameters';
+import { ECHOED_FIELDS, pick, type ItemPlan, type PlannedCall } from '../helpers/runner';
+
+export const description: INodeProperties[] = [
+	promptProperty(
+		['generate'],
+		'What the image should show. DALL·E 2 takes up to 1000 characters, DALL·E 3 4000, GPT image models 32000.',
+	),
+	countProperty(['generate']),
+	...mainBodyFields('generate'),
+];
+
+/** Splits n images over as many calls as the model needs (DALL·E 3 returns one image per call). */
+export function splitCount(n: number, perRequest: number): number[] {
+	const counts: number[] = [];
+	for (let left = n; left > 0; left -= perRequest) counts.push(Math.min(left, perRequest));
+	return counts;
+}
+
+export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<ItemPlan> {
+	const { model, family } = readModel(ctx, itemIndex);
+	assertOperation(ctx, itemIndex, model, family, 'generate');
+	const prompt = readPrompt(ctx, itemIndex, family);
+	const n = readCount(ctx, itemIndex, family);
+	const fields = readBodyFields(ctx, itemIndex, family, 'generate');
+	const extra = readExtraBody(ctx, itemIndex);
+	const calls: PlannedCall[] = splitCount(n, family.imagesPerRequest).map((count) => ({
+		path: 'images/generations',
+		body: async () => ({ model, prompt, n: count, ...fields, ...extra }),
+	}));
+	return { model, prompt, requested: pick(fields, ECHOED_FIELDS), calls };
+}

@@ -1,0 +1,123 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import type { Operation } from '../models';
+import { optionalBodyFields } from './bodyFields';
+
+export const ALL_OPERATIONS: Operation[] = ['generate', 'edit', 'variation'];
+
+export const modelProperty: INodeProperties = {
+	displayName: 'Model',
+	name: 'model',
+	type: 'resourceLocator',
+	default: { mode: 'list', value: 'gpt-image-1' },
+	required: true,
+	description:
+		'The model to use. The fields below change with it: DALL·E 2, DALL·E 3, the GPT image models, or any other model your server offers.',
+	modes: [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			placeholder: 'Select a model...',
+			typeOptions: { searchListMethod: 'searchModels', searchable: true },
+		},
+		{
+			displayName: 'By ID',
+			name: 'id',
+			type: 'string',
+			placeholder: 'e.g. dall-e-3, gpt-image-1, doubao-seedream-4-0-250828',
+		},
+	],
+};
+
+export function promptProperty(operations: Operation[], description: string): INodeProperties {
+	return {
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		typeOptions: { rows: 3 },
+		default: '',
+		required: true,
+		placeholder: 'e.g. A watercolor fox reading a newspaper in a café',
+		description,
+		displayOptions: { show: { operation: operations } },
+	};
+}
+
+export function countProperty(operations: Operation[]): INodeProperties {
+	return {
+		displayName: 'Number of Images',
+		name: 'n',
+		type: 'number',
+		default: 1,
+		typeOptions: { minValue: 1, maxValue: 10, numberPrecision: 0 },
+		description:
+			'How many images to create for each input item (1-10). Models that return one image per call, such as DALL·E 3, get several calls in parallel.',
+		displayOptions: { show: { operation: operations } },
+	};
+}
+
+/** Options about how the node runs and outputs, next to the model-specific ones from the table. */
+const RUN_OPTIONS: INodeProperties[] = [
+	{
+		displayName: 'Binary Property',
+		name: 'binaryPropertyOutput',
+		type: 'string',
+		default: 'data',
+		description: 'Name of the binary property the images are written to',
+	},
+	{
+		displayName: 'Concurrency',
+		name: 'concurrency',
+		type: 'number',
+		default: 8,
+		typeOptions: { minValue: 1, maxValue: 64, numberPrecision: 0 },
+		description:
+			'How many requests run at the same time across all items. Lower it if the provider rate-limits you.',
+	},
+	{
+		displayName: 'Extra Body Fields (JSON)',
+		name: 'extraBody',
+		type: 'json',
+		default: '{}',
+		description:
+			'A JSON object merged into the request body, for provider-specific fields the node has no field for (e.g. {"guidance_scale": 5} or {"sequential_image_generation": "auto"}). For edits sent as multipart, each value becomes a form field.',
+	},
+	{
+		displayName: 'Max Retries',
+		name: 'maxRetries',
+		type: 'number',
+		default: 2,
+		typeOptions: { minValue: 0, maxValue: 10, numberPrecision: 0 },
+		description:
+			'How often a request is retried after a connection error, a timeout, HTTP 408, 409, 429 or a 5xx error. Other errors are never retried.',
+	},
+	{
+		displayName: 'Put All Images in One Item',
+		name: 'combineImages',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to output all images of an input item in that one item (binary properties data, data_1, ...), e.g. to attach them all to one email. Otherwise each image is its own item.',
+	},
+	{
+		displayName: 'Timeout (Seconds)',
+		name: 'timeout',
+		type: 'number',
+		default: 600,
+		typeOptions: { minValue: 1, numberPrecision: 0 },
+		description:
+			'How long to wait for each request. High-quality generations can take several minutes.',
+	},
+];
+
+export const optionsProperty: INodeProperties = {
+	displayName: 'Options',
+	name: 'options',
+	type: 'collection',
+	placeholder: 'Add Option',
+	default: {},
+	options: [...optionalBodyFields(ALL_OPERATIONS), ...RUN_OPTIONS].sort((a, b) =>
+		a.displayName.localeCompare(b.displayName),
+	),
+};

@@ -1,0 +1,95 @@
+/** Facts about image bytes, read from the bytes themselves (providers do not always send what was asked). */
+
+export interface ImageFormat {
+	format: 'png' | 'jpeg' | 'webp' | 'gif';
+	mimeType: string;
+	extension: string;
+}
+
+const FORMATS: Record<ImageFormat['format'], ImageFormat> = {
+	png: { format: 'png', mimeType: 'image/png', extension: 'png' },
+	jpeg: { format: 'jpeg', mimeType: 'image/jpeg', extension: 'jpg' },
+	webp: { format: 'webp', mimeType: 'image/webp', extension: 'webp' },
+	gif: { format: 'gif', mimeType: 'image/gif', extension: 'gif' },
+};
+
+/** The image format from its magic number, or undefined when the bytes are not an image we know. */
+export function detectImageFormat(bytes: Uint8Array): ImageFormat | undefined {
+	const starts = (signature: number[], offset = 0) =>
+		bytes.length >= offset + signature.length &&
+		signature.every((byte, index) => bytes[offset + index] === byte);
+	if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return FORMATS.png;
+	if (starts([0xff, 0xd8, 0xff])) return FORMATS.jpeg;
+	if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return FORMATS.webp;
+	if (starts([0x47, 0x49, 0x46, 0x38])) return FORMATS.gif;
+	return undefined;
+}
+
+export interface Dimensions {
+	width: number;
+	height: number;
+}
+
+function jpegDimensions(bytes: Buffer): Dimensions | undefined {
+	let offset = 2;
+	while (offset + 9 < bytes.length) {
+		if (bytes[offset] !== 0xff) return undefined;
+		const marker = bytes[offset + 1];
+		if (marker === 0xff) {
+			offset++;
+			continue;
+		}
+		const length = bytes.readUInt16BE(offset + 2);
+		// SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the frame size.
+		if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+			return { height: bytes.readUInt16BE(offset + 5), width: bytes.readUInt16BE(offset + 7) };
+		}
+		offset += 2 + length;
+	}
+	return undefined;
+}
+
+function webpDimensions(bytes: Buffer): Dimensions | undefined {
+	const chunk = bytes.toString('ascii', 12, 16);
+	if (chunk === 'VP8X' && bytes.length >= 30) {
+		return { width: 1 + bytes.readUIntLE(24, 3), height: 1 + bytes.readUIntLE(27, 3) };
+	}
+	if (chunk === 'VP8L' && bytes.length >= 25) {
+		const bits = bytes.readUInt32LE(21);
+		return { width: 1 + (bits & 0x3fff), height: 1 + ((bits >> 14) & 0x3fff) };
+	}
+	if (chunk === 'VP8 ' && bytes.length >= 30) {
+		return { width: bytes.readUInt16LE(26) & 0x3fff, height: bytes.readUInt16LE(28) & 0x3fff };
+	}
+	return undefined;
+}
+
+/** Pixel dimensions read from the image header, without decoding the image. */
+export function imageDimensions(bytes: Buffer, format: ImageFormat['format']): Dimensions | undefined {
+	switch (format) {
+		case 'png':
+			return bytes.length >= 24
+				? { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) }
+				: undefined;
+		case 'gif':
+			return bytes.length >= 10
+				? { width: bytes.readUInt16LE(6), height: bytes.readUInt16LE(8) }
+				: undefined;
+		case 'jpeg':
+			return jpegDimensions(bytes);
+		case 'webp':
+			return webpDimensions(bytes);
+	}
+}
+
+/** A file name stem from the prompt: lower-case words joined by dashes, no path separators. */
+export function fileStem(prompt: string | undefined, fallback = 'image'): string {
+	const stem = (prompt ?? '')
+		.normalize('NFKD')
+		.toLowerCase()
+		.replace(/[^a-z0-9]+/g, '-')
+		.replace(/^-+|-+$/g, '')
+		.slice(0, 48)
+		.replace(/-+$/, '');
+	return stem || fallback;
+}

@@ -1,0 +1,214 @@
+import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
+
+import { BODY_FIELD_UI } from '../description/bodyFields';
+import {
+	MODEL_FAMILIES,
+	familyOf,
+	fieldRule,
+	type BodyField,
+	type FieldRule,
+	type FieldValue,
+	type ModelFamily,
+	type Operation,
+} from '../models';
+import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from '../transport';
+
+/** Settings that shape how the node runs rather than what it asks for. */
+export interface RunSettings {
+	concurrency: number;
+	maxRetries: number;
+	timeout: number;
+	combineImages: boolean;
+	binaryProperty: string;
+}
+
+export const DEFAULT_CONCURRENCY = 8;
+
+function describe(value: unknown): string {
+	if (value === null) return 'null';
+	if (typeof value === 'string') return `"${value}"`;
+	if (typeof value === 'object') return JSON.stringify(value).slice(0, 80);
+	return String(value);
+}
+
+export function options(ctx: IExecuteFunctions, itemIndex: number): IDataObject {
+	const value = ctx.getNodeParameter('options', itemIndex, {});
+	return value && typeof value === 'object' ? (value as IDataObject) : {};
+}
+
+function invalid(ctx: IExecuteFunctions, itemIndex: number, message: string, description: string) {
+	return new NodeOperationError(ctx.getNode(), message, { description, itemIndex });
+}
+
+function integerOption(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	opts: IDataObject,
+	name: string,
+	label: string,
+	fallback: number,
+	min: number,
+	max: number,
+): number {
+	const raw = opts[name];
+	if (raw === undefined || raw === null || raw === '') return fallback;
+	const value = Number(raw);
+	if (!Number.isInteger(value) || value < min || value > max) {
+		throw invalid(ctx, itemIndex, `${label} must be a whole number from ${min} to ${max}, not ${describe(raw)}`, `Set the ${label} option to a value from ${min} to ${max}.`);
+	}
+	return value;
+}
+
+export function runSettings(ctx: IExecuteFunctions): RunSettings {
+	const opts = options(ctx, 0);
+	const binaryProperty = String(opts.binaryPropertyOutput ?? 'data').trim() || 'data';
+	return {
+		concurrency: integerOption(ctx, 0, opts, 'concurrency', 'Concurrency', DEFAULT_CONCURRENCY, 1, 64),
+		maxRetries: integerOption(ctx, 0, opts, 'maxRetries', 'Max Retries', DEFAULT_MAX_RETRIES, 0, 10),
+		timeout:
+			integerOption(ctx, 0, opts, 'timeout', 'Timeout', DEFAULT_TIMEOUT_MS / 1000, 1, 24 * 3600) * 1000,
+		combineImages: opts.combineImages === true,
+		binaryProperty,
+	};
+}
+
+export function readModel(ctx: IExecuteFunctions, itemIndex: number): { model: string; family: ModelFamily } {
+	const raw = ctx.getNodeParameter('model', itemIndex, '', { extractValue: true });
+	const model = typeof raw === 'string' ? raw.trim() : '';
+	if (!model) {
+		throw invalid(ctx, itemIndex, `Model is required, got ${describe(raw)}`, 'Pick a model from the list or enter its ID, e.g. gpt-image-1 or dall-e-3.');
+	}
+	return { model, family: familyOf(model) };
+}
+
+export function assertOperation(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	model: string,
+	family: ModelFamily,
+	operation: Operation,
+): void {
+	if (family.operations.includes(operation)) return;
+	const supporting = MODEL_FAMILIES.filter((other) => other.operations.includes(operation) && other.pattern)
+		.map((other) => other.displayName)
+		.join(', ');
+	throw invalid(ctx, itemIndex, `The model "${model}" (${family.displayName}) does not support the ${operation} operation`, `Choose a model that does: ${supporting}.`);
+}
+
+export function readPrompt(ctx: IExecuteFunctions, itemIndex: number, family: ModelFamily): string {
+	const raw = ctx.getNodeParameter('prompt', itemIndex, '');
+	if (typeof raw !== 'string' && typeof raw !== 'number') {
+		throw invalid(ctx, itemIndex, `Prompt must be text, got ${describe(raw)}`, 'Enter a prompt, or make sure the expression resolves to text.');
+	}
+	const prompt = String(raw).trim();
+	if (!prompt) {
+		throw invalid(ctx, itemIndex, 'Prompt is empty', 'Describe the image you want, or make sure the expression resolves to text for every item.');
+	}
+	if (family.promptMaxLength && prompt.length > family.promptMaxLength) {
+		throw invalid(ctx, itemIndex, `Prompt is too long for ${family.displayName}: ${prompt.length} characters, the limit is ${family.promptMaxLength}`, 'Shorten the prompt, or choose a model with a longer limit (GPT image models take 32000 characters).');
+	}
+	return prompt;
+}
+
+export function readCount(ctx: IExecuteFunctions, itemIndex: number, family: ModelFamily): number {
+	const raw = ctx.getNodeParameter('n', itemIndex, 1);
+	const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+	if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > family.maxImages) {
+		throw invalid(ctx, itemIndex, `Number of Images must be a whole number from 1 to ${family.maxImages}, not ${describe(raw)}`, `Set Number of Images to a value from 1 to ${family.maxImages}.`);
+	}
+	return n;
+}
+
+/** True when a value is the default another family gives the field: left over from an earlier model, not chosen. */
+function isForeignDefault(field: BodyField, value: unknown, family: ModelFamily): boolean {
+	return MODEL_FAMILIES.some(
+		(other) => other !== family && other.fields[field]?.default === value,
+	);
+}
+
+function validateField(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	field: BodyField,
+	rule: FieldRule,
+	family: ModelFamily,
+	raw: unknown,
+): FieldValue | undefined {
+	const ui = BODY_FIELD_UI[field];
+	const label = ui.displayName;
+	if (raw === undefined || raw === null || raw === '') return rule.default === '' ? undefined : rule.default;
+	if (ui.type === 'boolean') {
+		if (typeof raw !== 'boolean') {
+			throw invalid(ctx, itemIndex, `${label} must be true or false, not ${describe(raw)}`, `Set ${label} to true or false.`);
+		}
+		return raw;
+	}
+	if (ui.type === 'number') {
+		const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+		const min = rule.min ?? Number.MIN_SAFE_INTEGER;
+		const max = rule.max ?? Number.MAX_SAFE_INTEGER;
+		if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+			throw invalid(ctx, itemIndex, `${label} must be a whole number from ${min} to ${max}, not ${describe(raw)}`, `Set ${label} to a value from ${min} to ${max}.`);
+		}
+		return value;
+	}
+	if (typeof raw !== 'string') {
+		throw invalid(ctx, itemIndex, `${label} must be text, not ${describe(raw)}`, rule.values ? `Use one of: ${rule.values.join(', ')}.` : `Set ${label} to text.`);
+	}
+	const value = raw.trim();
+	if (rule.values && !rule.values.includes(value)) {
+		// A value another family uses by default was left over from an earlier model choice.
+		if (rule.default !== undefined && isForeignDefault(field, value, family)) return rule.default;
+		throw invalid(ctx, itemIndex, `${label} ${describe(value)} is not accepted by ${family.displayName} models`, `Use one of: ${rule.values.join(', ')}.`);
+	}
+	const problem = rule.check?.(value);
+	if (problem) {
+		if (rule.default !== undefined && isForeignDefault(field, value, family) && !rule.check?.(String(rule.default))) {
+			return rule.default;
+		}
+		throw invalid(ctx, itemIndex, `${label} ${describe(value)} is not valid for ${family.displayName}: ${problem}`, `Allowed: ${rule.hint ?? 'see the field description'}.`);
+	}
+	return value === '' ? undefined : value;
+}
+
+/** The model-specific body fields the user set (or their defaults), validated against the family's rules. */
+export function readBodyFields(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	family: ModelFamily,
+	operation: Operation,
+): IDataObject {
+	const opts = options(ctx, itemIndex);
+	const body: IDataObject = {};
+	for (const field of Object.keys(BODY_FIELD_UI) as BodyField[]) {
+		const rule = fieldRule(family, field, operation);
+		if (!rule) continue;
+		const raw = BODY_FIELD_UI[field].main
+			? ctx.getNodeParameter(field, itemIndex, rule.default ?? '')
+			: opts[field];
+		const value = validateField(ctx, itemIndex, field, rule, family, raw);
+		if (value !== undefined) body[field] = value;
+	}
+	if (body.background === 'transparent' && body.output_format === 'jpeg') {
+		throw invalid(ctx, itemIndex, 'Background "transparent" does not work with Output Format "jpeg"', 'Choose the PNG or WebP output format, or another background.');
+	}
+	return body;
+}
+
+/** The user's Extra Body Fields (JSON), as an object. */
+export function readExtraBody(ctx: IExecuteFunctions, itemIndex: number): IDataObject {
+	const raw = options(ctx, itemIndex).extraBody;
+	if (raw === undefined || raw === null || raw === '') return {};
+	let value: unknown = raw;
+	if (typeof raw === 'string') {
+		try {
+			value = JSON.parse(raw);
+		} catch (error) {
+			throw invalid(ctx, itemIndex, `Extra Body Fields (JSON) is not valid JSON: ${(error as Error).message}`, 'Enter a JSON object, e.g. {"guidance_scale": 5}.');
+		}
+	}
+	if (!value || typeof value !== 'object' || Array.isArray(value)) {
+		throw invalid(ctx, itemIndex, `Extra Body Fields (JSON) must be a JSON object, not ${describe(value)}`, 'Enter a JSON object, e.g. {"guidance_scale": 5}.');
+	}
+	return value as IDataObject;
+}

@@ -1,0 +1,167 @@
+import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
+
+import { decodeErrorBody } from '../transport/errors';
+import { detectImageFormat, imageDimensions, type Dimensions, type ImageFormat } from './images';
+
+/** One image of a provider response, before its bytes are fetched. */
+export interface ImageEntry {
+	/** Base64 (or a data: URL) the provider sent inline. */
+	base64?: string;
+	/** URL to download, or a data: URL. */
+	url?: string;
+	revisedPrompt?: string;
+}
+
+export interface ParsedResponse {
+	entries: ImageEntry[];
+	/** Response-level facts worth keeping: created, usage, size, quality, background, output_format, seed. */
+	meta: IDataObject;
+}
+
+export interface FetchedImage {
+	bytes: Buffer;
+	format: ImageFormat;
+	dimensions?: Dimensions;
+	/** The http(s) URL the image came from, when it was downloaded. */
+	sourceUrl?: string;
+}
+
+const META_FIELDS = ['created', 'usage', 'size', 'quality', 'background', 'output_format', 'seed', 'timings'];
+
+function nonEmpty(value: unknown): string | undefined {
+	return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** Reads every response shape seen in the wild: OpenAI `data[]`, SiliconFlow `images[]`, Together `base64`. */
+export function parseImageResponse(
+	ctx: IExecuteFunctions,
+	body: IDataObject,
+	itemIndex: number,
+): ParsedResponse {
+	if (body.error) {
+		const upstream = decodeErrorBody(Buffer.from(JSON.stringify(body)));
+		throw new NodeApiError(ctx.getNode(), body as JsonObject, {
+			message: `${upstream.message} (HTTP 200 with an error body)`,
+			description: 'The provider reported an error although the request itself succeeded.',
+			httpCode: '200',
+			itemIndex,
+		});
+	}
+	const list = Array.isArray(body.data) ? body.data : Array.isArray(body.images) ? body.images : undefined;
+	if (!list || list.length === 0) {
+		throw new NodeApiError(ctx.getNode(), body as JsonObject, {
+			message: 'The provider returned no image',
+			description:
+				'The response had no images. Providers do this when their moderation blocked the prompt; rephrase the prompt or check the provider dashboard.',
+			itemIndex,
+		});
+	}
+	const entries = list.map((raw: unknown, index: number): ImageEntry => {
+		const item = (raw && typeof raw === 'object' ? raw : {}) as IDataObject;
+		const entry: ImageEntry = {
+			base64: nonEmpty(item.b64_json) ?? nonEmpty(item.base64) ?? nonEmpty(item.b64),
+			url: nonEmpty(item.url) ?? nonEmpty(item.image_url),
+			revisedPrompt: nonEmpty(item.revised_prompt),
+		};
+		if (!entry.base64 && !entry.url) {
+			throw new NodeApiError(ctx.getNode(), body as JsonObject, {
+				message: `Image ${index + 1} of the response has neither b64_json nor url`,
+				description: 'The provider returned an image entry without any image data.',
+				itemIndex,
+			});
+		}
+		return entry;
+	});
+	const meta: IDataObject = {};
+	for (const field of META_FIELDS) {
+		if (body[field] !== undefined && body[field] !== null && body[field] !== '') meta[field] = body[field];
+	}
+	return { entries, meta };
+}
+
+function decodeBase64(ctx: IExecuteFunctions, data: string, itemIndex: number): Buffer {
+	const payload = data.startsWith('data:') ? data.slice(data.indexOf(',') + 1) : data;
+	const clean = payload.replace(/\s+/g, '');
+	if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) {
+		throw new NodeOperationError(ctx.getNode(), 'The provider returned image data that is not valid base64', {
+			itemIndex,
+		});
+	}
+	return Buffer.from(clean, 'base64');
+}
+
+/** Checks that the bytes are an image and learns its format and size from them. */
+export function inspectImage(
+	ctx: IExecuteFunctions,
+	bytes: Buffer,
+	itemIndex: number,
+	sourceUrl?: string,
+): FetchedImage {
+	const format = detectImageFormat(bytes);
+	if (!format) {
+		const preview = bytes.subarray(0, 60).toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim();
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The provider returned data that is not a PNG, JPEG, WebP or GIF image${sourceUrl ? ` from ${sourceUrl}` : ''}`,
+			{ description: `It starts with: "${preview}"`, itemIndex },
+		);
+	}
+	return { bytes, format, dimensions: imageDimensions(bytes, format.format), sourceUrl };
+}
+
+/**
+ * The bytes of one image: decoded from base64 or a data: URL, or downloaded. Downloads use
+ * n8n's plain HTTP helper, so neither the API key nor the credential's custom headers are sent.
+ */
+export async function fetchImage(
+	ctx: IExecuteFunctions,
+	entry: ImageEntry,
+	itemIndex: number,
+	timeout: number,
+): Promise<FetchedImage> {
+	if (entry.base64) return inspectImage(ctx, decodeBase64(ctx, entry.base64, itemIndex), itemIndex);
+	const url = entry.url as string;
+	if (url.startsWith('data:')) return inspectImage(ctx, decodeBase64(ctx, url, itemIndex), itemIndex);
+	let parsed: URL | undefined;
+	try {
+		parsed = new URL(url);
+	} catch {
+		parsed = undefined;
+	}
+	if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The provider returned an image URL the node will not fetch: "${url.slice(0, 100)}"`,
+			{ description: 'Only http and https image URLs are downloaded.', itemIndex },
+		);
+	}
+	let response: { statusCode: number; body: Buffer; headers: IDataObject };
+	try {
+		response = (await ctx.helpers.httpRequest({
+			method: 'GET',
+			url,
+			encoding: 'arraybuffer',
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout,
+			maxRedirects: 5,
+		})) as typeof response;
+	} catch (error) {
+		throw new NodeApiError(ctx.getNode(), { message: (error as Error).message } as JsonObject, {
+			message: `Could not download the image from ${parsed.host}: ${(error as Error).message}`,
+			description: 'The provider returned an image URL that could not be downloaded. Image URLs expire; try again.',
+			itemIndex,
+		});
+	}
+	const bytes = Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body ?? '');
+	if (response.statusCode >= 300) {
+		const upstream = decodeErrorBody(bytes, String(response.headers?.['content-type'] ?? ''));
+		throw new NodeApiError(ctx.getNode(), { message: upstream.message } as JsonObject, {
+			message: `Downloading the image from ${parsed.host} failed: ${upstream.message} (HTTP ${response.statusCode})`,
+			description: 'Image URLs from providers expire after a while; run the node again.',
+			httpCode: String(response.statusCode),
+			itemIndex,
+		});
+	}
+	return inspectImage(ctx, bytes, itemIndex, url);
+}

@@ -1,0 +1,60 @@
+import type {
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
+
+import { authenticationFor } from '../../../credentials/OpenAiCompatibleImagesApi.credentials';
+import { decodeErrorBody } from '../transport/errors';
+
+/**
+ * Tests the credential with `GET {base}/models` and, on failure, shows the server's own error
+ * message (n8n's declarative credential test would only show the HTTP status text).
+ */
+export async function testCredential(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	const data = credential.data ?? {};
+	const base = String(data.baseUrl ?? '').trim().replace(/\/+$/, '');
+	if (!/^https?:\/\/[^/]/i.test(base)) {
+		return { status: 'Error', message: `Base URL "${base}" must start with http:// or https://` };
+	}
+	const { headers, qs } = authenticationFor(data);
+	const url = data.authentication === 'azure' ? `${base}/openai/models` : `${base}/models`;
+	let response: { statusCode: number; body: unknown; headers?: Record<string, string> };
+	try {
+		// Credential tests only get the request helper; it is given the same auth as `authenticate` applies.
+		// eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
+		response = await this.helpers.request({
+			method: 'GET',
+			uri: url,
+			qs,
+			headers: { ...headers, Accept: 'application/json' },
+			resolveWithFullResponse: true,
+			simple: false,
+			encoding: null,
+			timeout: 30_000,
+		});
+	} catch (error) {
+		const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
+		return { status: 'Error', message: `Could not reach ${url}: ${reason}` };
+	}
+	const body = Buffer.isBuffer(response.body) ? response.body : Buffer.from(String(response.body ?? ''));
+	if (response.statusCode >= 200 && response.statusCode < 300) {
+		try {
+			const parsed = JSON.parse(body.toString('utf8')) as { data?: unknown };
+			if (Array.isArray(parsed.data)) {
+				return { status: 'OK', message: `Connection successful: ${parsed.data.length} models available` };
+			}
+		} catch {
+			// handled below
+		}
+		return {
+			status: 'Error',
+			message: `${url} did not answer with a model list. Check that the Base URL is the API root (OpenAI and most gateways: ending in /v1).`,
+		};
+	}
+	const upstream = decodeErrorBody(body, response.headers?.['content-type']);
+	return { status: 'Error', message: `${upstream.message} (HTTP ${response.statusCode})` };
+}

@@ -1,0 +1,47 @@
+import type {
+	IDataObject,
+	ILoadOptionsFunctions,
+	INodeListSearchItems,
+	INodeListSearchResult,
+} from 'n8n-workflow';
+
+import { IMAGE_MODEL_PATTERN } from '../models';
+import { apiRequest, parseJsonBody } from '../transport';
+
+const WELL_KNOWN_MODELS = ['gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5', 'gpt-image-2', 'dall-e-3', 'dall-e-2'];
+
+/** Models that name an image model first, then the rest, each alphabetically. */
+export function sortModels(ids: string[]): string[] {
+	const unique = [...new Set(ids)];
+	const isImage = (id: string) => IMAGE_MODEL_PATTERN.test(id);
+	return unique.sort((a, b) => Number(isImage(b)) - Number(isImage(a)) || a.localeCompare(b));
+}
+
+/**
+ * Lists the server's models (`GET {base}/models`) for the Model field. Gateways list hundreds
+ * of chat and image models mixed, so image models come first and the list is searchable.
+ */
+export async function searchModels(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+): Promise<INodeListSearchResult> {
+	const query = (filter ?? '').trim().toLowerCase();
+	const matching = (ids: string[]) => sortModels(ids).filter((id) => !query || id.toLowerCase().includes(query));
+	let ids: string[];
+	try {
+		const response = await apiRequest(this, { method: 'GET', path: 'models', timeout: 30_000, maxRetries: 1 });
+		const body = parseJsonBody(this, response);
+		const list: unknown[] = Array.isArray(body.data) ? body.data : Array.isArray(body.models) ? body.models : [];
+		ids = list
+			.map((model) =>
+				typeof model === 'string' ? model : String((model as IDataObject)?.id ?? (model as IDataObject)?.name ?? ''),
+			)
+			.filter((id) => id !== '');
+	} catch (error) {
+		// The list is a convenience: keep the field usable with the well-known models and say why.
+		const reason = `This server's model list could not be loaded (${(error as Error).message}); you can still type any model ID with "By ID".`;
+		return { results: matching(WELL_KNOWN_MODELS).map((id) => ({ name: id, value: id, description: reason })) };
+	}
+	const results: INodeListSearchItems[] = matching(ids).map((id) => ({ name: id, value: id }));
+	return { results };
+}

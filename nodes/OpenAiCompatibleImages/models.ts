@@ -1,0 +1,234 @@
+/**
+ * The one place that knows what each model family accepts.
+ *
+ * The node's UI (which fields show for which model), the validation of user input and the
+ * request body are all derived from MODEL_FAMILIES and BODY_FIELDS below. Supporting a new
+ * family means adding one entry to MODEL_FAMILIES.
+ */
+
+export type Operation = 'generate' | 'edit' | 'variation';
+
+/** Request body fields the node knows how to send, besides model, prompt, n and images. */
+export type BodyField =
+	| 'size'
+	| 'quality'
+	| 'style'
+	| 'response_format'
+	| 'background'
+	| 'output_format'
+	| 'output_compression'
+	| 'moderation'
+	| 'input_fidelity'
+	| 'user'
+	| 'watermark'
+	| 'seed'
+	| 'negative_prompt';
+
+export type FieldValue = string | number | boolean;
+
+export interface FieldRule {
+	/** Allowed values; the UI shows them as a dropdown. */
+	values?: readonly string[];
+	/** Sent when the user leaves the field alone; absent means "not sent unless set". */
+	default?: FieldValue;
+	/** Inclusive range for numeric fields. */
+	min?: number;
+	max?: number;
+	/** Extra check for free-form values; returns what is wrong, or undefined when fine. */
+	check?: (value: string) => string | undefined;
+	/** What the UI says is allowed, for free-form fields. */
+	hint?: string;
+	/** Operations the field applies to; all the family's operations when absent. */
+	operations?: readonly Operation[];
+}
+
+export interface ModelFamily {
+	id: string;
+	displayName: string;
+	/** Regular expression source matched against the lower-cased model ID; the last family has none and takes every other model. */
+	pattern?: string;
+	operations: readonly Operation[];
+	promptMaxLength?: number;
+	/** Most images a user may ask for per input item (the node splits them over several calls). */
+	maxImages: number;
+	/** Most images the provider returns from one call (`n`). */
+	imagesPerRequest: number;
+	/** Most input images one edit call accepts. */
+	maxInputImages?: number;
+	/** Input image constraints for edit and variation. */
+	inputImages?: { formats: readonly string[]; maxBytes: number; squarePng?: boolean };
+	fields: Partial<Record<BodyField, FieldRule>>;
+}
+
+const MB = 1024 * 1024;
+
+export const SIZE_PATTERN = /^(\d{2,5})x(\d{2,5})$/;
+
+/** gpt-image-2 accepts any WxH with sides divisible by 16, a ratio within 1:3..3:1, up to 3840x2160. */
+function checkFlexibleSize(value: string): string | undefined {
+	if (value === 'auto') return undefined;
+	const match = SIZE_PATTERN.exec(value);
+	if (!match) return 'use auto or WIDTHxHEIGHT, e.g. 1536x864';
+	const [width, height] = [Number(match[1]), Number(match[2])];
+	if (width % 16 !== 0 || height % 16 !== 0) return 'both sides must be multiples of 16';
+	if (Math.max(width, height) > 3 * Math.min(width, height)) {
+		return 'the aspect ratio must be between 1:3 and 3:1';
+	}
+	if (Math.max(width, height) > 3840 || Math.min(width, height) > 2160) {
+		return 'the largest size is 3840x2160 (or 2160x3840)';
+	}
+	return undefined;
+}
+
+const DALL_E_RESPONSE_FORMAT: FieldRule = { values: ['b64_json', 'url'], default: 'b64_json' };
+const USER: FieldRule = {};
+const GPT_IMAGE_SIZES = ['auto', '1024x1024', '1536x1024', '1024x1536'] as const;
+
+/** Fields every GPT image model shares; the entries below add or override. */
+const GPT_IMAGE_FIELDS: ModelFamily['fields'] = {
+	size: { values: GPT_IMAGE_SIZES, default: 'auto' },
+	quality: { values: ['auto', 'low', 'medium', 'high'], default: 'auto' },
+	background: { values: ['auto', 'transparent', 'opaque'] },
+	output_format: { values: ['png', 'jpeg', 'webp'] },
+	output_compression: { min: 0, max: 100 },
+	moderation: { values: ['auto', 'low'], operations: ['generate'] },
+	input_fidelity: { values: ['low', 'high'], operations: ['edit'] },
+	user: USER,
+};
+
+const GPT_IMAGE_BASE = {
+	operations: ['generate', 'edit'],
+	promptMaxLength: 32000,
+	maxImages: 10,
+	imagesPerRequest: 10,
+	maxInputImages: 16,
+	inputImages: { formats: ['png', 'jpeg', 'webp'], maxBytes: 50 * MB },
+} as const satisfies Partial<ModelFamily>;
+
+export const MODEL_FAMILIES: readonly ModelFamily[] = [
+	{
+		id: 'dall-e-2',
+		displayName: 'DALL·E 2',
+		pattern: '(^|/)dall-e-2',
+		operations: ['generate', 'edit', 'variation'],
+		promptMaxLength: 1000,
+		maxImages: 10,
+		imagesPerRequest: 10,
+		maxInputImages: 1,
+		inputImages: { formats: ['png'], maxBytes: 4 * MB, squarePng: true },
+		fields: {
+			size: { values: ['256x256', '512x512', '1024x1024'], default: '1024x1024' },
+			response_format: DALL_E_RESPONSE_FORMAT,
+			user: USER,
+		},
+	},
+	{
+		id: 'dall-e-3',
+		displayName: 'DALL·E 3',
+		pattern: '(^|/)dall-e-3',
+		operations: ['generate'],
+		promptMaxLength: 4000,
+		maxImages: 10,
+		imagesPerRequest: 1,
+		fields: {
+			size: { values: ['1024x1024', '1792x1024', '1024x1792'], default: '1024x1024' },
+			quality: { values: ['standard', 'hd'], default: 'standard' },
+			style: { values: ['vivid', 'natural'], default: 'vivid' },
+			response_format: DALL_E_RESPONSE_FORMAT,
+			user: USER,
+		},
+	},
+	{
+		id: 'gpt-image-mini',
+		displayName: 'GPT Image Mini',
+		pattern: '(^|/)gpt-image-[0-9.]+-mini',
+		...GPT_IMAGE_BASE,
+		// The mini models do not take input_fidelity.
+		fields: { ...GPT_IMAGE_FIELDS, input_fidelity: undefined },
+	},
+	{
+		id: 'gpt-image-2',
+		displayName: 'GPT Image 2',
+		pattern: '(^|/)gpt-image-2',
+		...GPT_IMAGE_BASE,
+		fields: {
+			...GPT_IMAGE_FIELDS,
+			size: {
+				default: 'auto',
+				check: checkFlexibleSize,
+				hint: 'auto, or any WIDTHxHEIGHT with sides divisible by 16, a ratio between 1:3 and 3:1, up to 3840x2160',
+			},
+		},
+	},
+	{
+		id: 'gpt-image',
+		displayName: 'GPT Image',
+		pattern: '(^|/)(gpt-image|chatgpt-image)',
+		...GPT_IMAGE_BASE,
+		fields: GPT_IMAGE_FIELDS,
+	},
+	{
+		id: 'other',
+		displayName: 'Other models',
+		operations: ['generate', 'edit'],
+		maxImages: 10,
+		imagesPerRequest: 10,
+		maxInputImages: 16,
+		inputImages: { formats: ['png', 'jpeg', 'webp', 'gif'], maxBytes: 50 * MB },
+		fields: {
+			size: {
+				default: '',
+				check: (value) => (/\s/.test(value) ? 'remove the spaces' : undefined),
+				hint: 'whatever the provider accepts, e.g. 1024x1024 or 2K; empty lets the provider choose',
+			},
+			response_format: { values: ['b64_json', 'url'] },
+			watermark: {},
+			seed: { min: -1, max: 2 ** 32 - 1 },
+			negative_prompt: {},
+			user: USER,
+		},
+	},
+];
+
+const matchers = MODEL_FAMILIES.map((family) =>
+	family.pattern === undefined ? undefined : new RegExp(family.pattern),
+);
+
+export function familyOf(model: string): ModelFamily {
+	const id = model.trim().toLowerCase();
+	const index = matchers.findIndex((matcher) => matcher === undefined || matcher.test(id));
+	return MODEL_FAMILIES[index];
+}
+
+/**
+ * A regular expression source that matches exactly the model IDs of the given families,
+ * honouring the first-match order of MODEL_FAMILIES. Used by the UI's displayOptions.
+ */
+export function modelRegexFor(families: readonly ModelFamily[]): string {
+	const alternatives = families.map((family) => {
+		const position = MODEL_FAMILIES.indexOf(family);
+		const earlier = MODEL_FAMILIES.slice(0, position)
+			.filter((other) => other.pattern !== undefined)
+			.map((other) => `(?!.*(?:${other.pattern}))`)
+			.join('');
+		const own = family.pattern === undefined ? '' : `(?=.*(?:${family.pattern}))`;
+		return `^${earlier}${own}`;
+	});
+	return alternatives.map((alternative) => `(?:${alternative})`).join('|');
+}
+
+/** The rule of a field for a family and operation, or undefined when the family does not take it there. */
+export function fieldRule(
+	family: ModelFamily,
+	field: BodyField,
+	operation: Operation,
+): FieldRule | undefined {
+	const rule = family.fields[field];
+	if (!rule || !family.operations.includes(operation)) return undefined;
+	if (rule.operations && !rule.operations.includes(operation)) return undefined;
+	return rule;
+}
+
+/** Model IDs that name an image model, to sort them first in the model list. */
+export const IMAGE_MODEL_PATTERN =
+	/dall-e|gpt-image|chatgpt-image|flux|seedream|seededit|imagen|cogview|wanx|wan2|kolors|grok-2-image|grok-image|grok.*image|stable-diffusion|sdxl|sd3|ideogram|recraft|midjourney|mj_|playground|hidream|qwen-image|hunyuan-image|jimeng|kling.*image|image/i;

@@ -1,0 +1,98 @@
+import type { JsonObject } from 'n8n-workflow';
+
+export interface UpstreamError {
+	message: string;
+	code?: string;
+	type?: string;
+	param?: string;
+	/** The decoded JSON body, when it was JSON. */
+	json?: JsonObject;
+}
+
+const MAX_MESSAGE = 500;
+
+function clip(text: string): string {
+	const clean = text.replace(/\s+/g, ' ').trim();
+	return clean.length > MAX_MESSAGE ? `${clean.slice(0, MAX_MESSAGE)}…` : clean;
+}
+
+function textOf(value: unknown): string | undefined {
+	if (typeof value === 'string' && value.trim()) return value;
+	return undefined;
+}
+
+/** Reads the provider's error out of an OpenAI-style, gateway, plain-text or HTML body. */
+export function decodeErrorBody(body: Buffer, contentType?: string): UpstreamError {
+	const text = body.toString('utf8');
+	let json: unknown;
+	try {
+		json = JSON.parse(text);
+	} catch {
+		json = undefined;
+	}
+	if (json && typeof json === 'object' && !Array.isArray(json)) {
+		const object = json as Record<string, unknown>;
+		const error = object.error;
+		if (error && typeof error === 'object') {
+			const detail = error as Record<string, unknown>;
+			return {
+				message: clip(textOf(detail.message) ?? JSON.stringify(detail)),
+				code: textOf(detail.code) ?? (typeof detail.code === 'number' ? String(detail.code) : undefined),
+				type: textOf(detail.type),
+				param: textOf(detail.param),
+				json: object as JsonObject,
+			};
+		}
+		const message =
+			textOf(error) ??
+			textOf(object.message) ??
+			textOf(object.detail) ??
+			textOf(object.msg) ??
+			textOf(object.error_msg) ??
+			JSON.stringify(object);
+		return {
+			message: clip(message),
+			code: textOf(object.code) ?? textOf(object.error_code),
+			json: object as JsonObject,
+		};
+	}
+	if (/html/i.test(contentType ?? '') || /^\s*<(!doctype|html)/i.test(text)) {
+		const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
+		const heading = /<h1[^>]*>([^<]*)<\/h1>/i.exec(text)?.[1];
+		const summary = title ?? heading ?? text.replace(/<[^>]+>/g, ' ');
+		return { message: clip(`HTML error page: ${summary}`) };
+	}
+	return { message: clip(text) || 'the server sent no error message' };
+}
+
+/** The user-facing message and a hint on what to do, for an upstream failure. */
+export function describeUpstreamError(
+	status: number,
+	upstream: UpstreamError,
+	path: string,
+): { message: string; description: string } {
+	const message = `${upstream.message} (HTTP ${status})`;
+	const code = `${upstream.code ?? ''} ${upstream.type ?? ''}`;
+	let description: string;
+	if (/api_not_implemented/.test(code) || status === 501) {
+		description = `This server does not implement ${path}. Many gateways (e.g. one-api) support only image generation; use a gateway or provider that supports this operation.`;
+	} else if (status === 401 || status === 403) {
+		description =
+			'The server rejected the API key or its permissions. Check the API key (and the authentication type) in the credential.';
+	} else if (status === 404) {
+		description =
+			'Not found: check that the Base URL is the API root (OpenAI and most gateways: ending in /v1) and that the model exists on this server.';
+	} else if (status === 429) {
+		description =
+			'Rate limited or out of quota. Lower the Concurrency option, raise Max Retries, or check the account balance.';
+	} else if (/moderation|content_policy|safety/.test(`${code} ${upstream.message}`.toLowerCase())) {
+		description = 'The provider blocked the prompt or image by its content policy. Rephrase the prompt.';
+	} else if (status >= 500) {
+		description = 'The provider or gateway failed. This is usually temporary; try again later.';
+	} else {
+		description = upstream.param
+			? `The provider rejected the parameter "${upstream.param}".`
+			: 'The provider rejected the request.';
+	}
+	return { message, description };
+}

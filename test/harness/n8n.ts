@@ -1,0 +1,181 @@
+/**
+ * Runs the node inside n8n-core's real execution contexts (the classes n8n itself uses), so
+ * parameter defaults, expressions, binary data storage, continue-on-fail, the credential's
+ * `authenticate` and the HTTP layer (@n8n/backend-network) all behave as in n8n.
+ * Only the credential store is replaced: it hands out the credential data the test gives.
+ */
+import { Container } from '@n8n/di';
+import {
+	BinaryDataService,
+	CredentialTestContext,
+	ExecuteContext,
+	LoadOptionsContext,
+} from 'n8n-core';
+import {
+	ICredentialsHelper,
+	Workflow,
+	type ICredentialDataDecryptedObject,
+	type ICredentials,
+	type IHttpRequestOptions,
+	type INode,
+	type INodeCredentialTestResult,
+	type INodeExecutionData,
+	type INodeListSearchResult,
+	type INodeParameters,
+	type INodeProperties,
+	type INodeTypes,
+	type IWorkflowExecuteAdditionalData,
+} from 'n8n-workflow';
+
+import {
+	CREDENTIAL_NAME,
+	OpenAiCompatibleImagesApi,
+} from '../../credentials/OpenAiCompatibleImagesApi.credentials';
+import { OpenAiCompatibleImages } from '../../nodes/OpenAiCompatibleImages/OpenAiCompatibleImages.node';
+
+export const NODE_TYPE = 'n8n-nodes-openai-compatible-images.openAiCompatibleImages';
+export const nodeType = new OpenAiCompatibleImages();
+export const credentialType = new OpenAiCompatibleImagesApi();
+
+const nodeTypes: INodeTypes = {
+	getByName: () => nodeType,
+	getByNameAndVersion: () => nodeType,
+	getKnownTypes: () => ({}),
+};
+
+/** Records what the node's requests looked like after authentication, to check for leaks. */
+export const authenticatedRequests: IHttpRequestOptions[] = [];
+
+class TestCredentialsHelper extends ICredentialsHelper {
+	constructor(private readonly data: ICredentialDataDecryptedObject) {
+		super();
+	}
+	getParentTypes(): string[] {
+		return [];
+	}
+	isCredentialUsableByNode(): boolean {
+		return true;
+	}
+	async authenticate(credentials: ICredentialDataDecryptedObject, _type: string, options: IHttpRequestOptions) {
+		// n8n's CredentialsHelper calls a function-style `authenticate` exactly like this.
+		const authenticated = await credentialType.authenticate(credentials, options);
+		authenticatedRequests.push(authenticated);
+		return authenticated;
+	}
+	async preAuthentication() {
+		return undefined;
+	}
+	async runPreAuthentication() {
+		return undefined;
+	}
+	async getCredentials(): Promise<ICredentials> {
+		throw new Error('not used');
+	}
+	async getDecrypted() {
+		return { ...this.data };
+	}
+	async updateCredentials() {}
+	async updateCredentialsOauthTokenData() {}
+	getCredentialsProperties(): INodeProperties[] {
+		return credentialType.properties;
+	}
+}
+
+let binaryReady: Promise<void> | undefined;
+
+/** n8n's binary data service, in its default (in-memory) mode unless a test set another. */
+export async function binaryDataService(): Promise<BinaryDataService> {
+	binaryReady ??= Container.get(BinaryDataService).init();
+	await binaryReady;
+	return Container.get(BinaryDataService);
+}
+
+export interface RunOptions {
+	parameters: INodeParameters;
+	items?: INodeExecutionData[];
+	credentials: ICredentialDataDecryptedObject;
+	continueOnFail?: boolean;
+	abortSignal?: AbortSignal;
+}
+
+function makeNode(parameters: INodeParameters, continueOnFail = false): INode {
+	return {
+		id: 'images-node',
+		name: 'Images',
+		type: NODE_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters,
+		credentials: { [CREDENTIAL_NAME]: { id: 'cred-1', name: 'Test credential' } },
+		...(continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+	};
+}
+
+function additionalDataFor(credentials: ICredentialDataDecryptedObject): IWorkflowExecuteAdditionalData {
+	return {
+		credentialsHelper: new TestCredentialsHelper(credentials),
+		restApiUrl: 'http://127.0.0.1/rest',
+		instanceBaseUrl: 'http://127.0.0.1/',
+		webhookBaseUrl: 'http://127.0.0.1/webhook',
+		variables: {},
+		currentNodeExecutionIndex: 0,
+		executionId: 'test-execution',
+	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+function workflowFor(node: INode): Workflow {
+	return new Workflow({ id: 'test-workflow', nodes: [node], connections: {}, active: false, nodeTypes });
+}
+
+/** Executes the node on the given items and returns its single output. */
+export async function runNode(options: RunOptions): Promise<INodeExecutionData[]> {
+	await binaryDataService();
+	const node = makeNode(options.parameters, options.continueOnFail);
+	const workflow = workflowFor(node);
+	const workflowNode = workflow.getNode(node.name) as INode;
+	const items = options.items ?? [{ json: {} }];
+	const context = new ExecuteContext(
+		workflow,
+		workflowNode,
+		additionalDataFor(options.credentials),
+		'manual',
+		{ resultData: { runData: {} } } as never,
+		0,
+		items,
+		{ main: [items] },
+		{ node: workflowNode, data: { main: [items] }, source: null },
+		[],
+		options.abortSignal,
+	);
+	const [output] = await nodeType.execute.call(context);
+	return output;
+}
+
+/** The bytes n8n stored for an output item's binary property. */
+export async function binaryBytes(item: INodeExecutionData, property = 'data'): Promise<Buffer> {
+	const binary = item.binary?.[property];
+	if (!binary) throw new Error(`item has no binary property ${property}`);
+	return await (await binaryDataService()).getAsBuffer(binary);
+}
+
+/** Runs the Model field's "From list" search as the n8n editor does. */
+export async function searchModels(
+	credentials: ICredentialDataDecryptedObject,
+	filter?: string,
+): Promise<INodeListSearchResult> {
+	const node = makeNode({ operation: 'generate' });
+	const workflow = workflowFor(node);
+	const context = new LoadOptionsContext(workflow, workflow.getNode(node.name) as INode, additionalDataFor(credentials), 'model');
+	return await nodeType.methods.listSearch.searchModels.call(context, filter);
+}
+
+/** Runs the credential test the way n8n's credentials tester calls a node's test function. */
+export async function testCredential(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
+	const context = new CredentialTestContext();
+	return await nodeType.methods.credentialTest.testCredential.call(context, {
+		id: 'cred-1',
+		name: 'Test credential',
+		type: CREDENTIAL_NAME,
+		data,
+	});
+}

@@ -1,0 +1,302 @@
+// @ts-check
+/**
+ * An OpenAI-compatible image server on loopback, for the tests and the demo.
+ *
+ * It speaks the Images API (generations, edits, variations, models; OpenAI and Azure paths),
+ * answers with real PNG/JPEG/WebP pictures drawn from the prompt, records every request it
+ * receives (headers, JSON body, multipart parts, timing, overlap), and misbehaves on demand:
+ * `server.respondNext(behaviour)` shapes the answer to the next API request.
+ */
+const http = require('node:http');
+const crypto = require('node:crypto');
+const { renderPromptImage, encodeImage } = require('./images');
+
+/**
+ * @typedef {{ name: string, filename?: string, contentType?: string, size: number, head: string, data: Buffer }} Part
+ * @typedef {{
+ *   method: string, path: string, query: Record<string, string>, headers: import('node:http').IncomingHttpHeaders,
+ *   body?: any, parts?: Part[], raw: Buffer, startedAt: number, endedAt?: number, kind: string
+ * }} RecordedRequest
+ * @typedef {{
+ *   status?: number, json?: any, text?: string, html?: string, headers?: Record<string, string>,
+ *   delayMs?: number, shape?: 'url' | 'dataUrlInB64' | 'dataUrlInUrl' | 'emptyUrlBesideB64' | 'siliconflow' | 'together' | 'noCreated' | 'empty' | 'noImageData' | 'invalidBase64' | 'notAnImage' | 'error200',
+ *   format?: 'png' | 'jpeg' | 'webp' | 'gif', destroy?: boolean, hang?: boolean, truncate?: boolean, times?: number,
+ *   only?: string
+ * }} Behaviour
+ */
+
+const DEFAULT_MODELS = [
+	'gpt-4o', 'gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5', 'gpt-image-2', 'dall-e-2', 'dall-e-3',
+	'text-embedding-3-small', 'doubao-seedream-4-0-250828', 'black-forest-labs/FLUX.1-schnell', 'whisper-1',
+];
+
+/** @param {Buffer} raw @param {string} boundary @returns {Part[]} */
+function parseMultipart(raw, boundary) {
+	/** @type {Part[]} */
+	const parts = [];
+	const delimiter = Buffer.from(`--${boundary}`);
+	let start = raw.indexOf(delimiter);
+	while (start !== -1) {
+		const next = raw.indexOf(delimiter, start + delimiter.length);
+		if (next === -1) break;
+		const chunk = raw.subarray(start + delimiter.length + 2, next - 2);
+		const headerEnd = chunk.indexOf('\r\n\r\n');
+		if (headerEnd !== -1) {
+			const head = chunk.subarray(0, headerEnd).toString('utf8');
+			const data = chunk.subarray(headerEnd + 4);
+			const name = /name="([^"]*)"/i.exec(head)?.[1] ?? '';
+			const filename = /filename="([^"]*)"/i.exec(head)?.[1];
+			const contentType = /content-type:\s*([^\r\n]+)/i.exec(head)?.[1]?.trim();
+			parts.push({ name, filename, contentType, size: data.length, head: data.subarray(0, 8).toString('hex'), data });
+		}
+		start = next;
+	}
+	return parts;
+}
+
+/** @param {string | undefined} size @param {{ width: number, height: number }} fallback */
+function dimensionsOf(size, fallback) {
+	const match = /^(\d+)x(\d+)$/.exec(size ?? '');
+	return match ? { width: Number(match[1]), height: Number(match[2]) } : fallback;
+}
+
+/**
+ * @param {{ host?: string, port?: number, latencyMs?: number, apiKey?: string, models?: string[],
+ *   imageSize?: { width: number, height: number }, log?: (line: string) => void }} [options]
+ */
+async function startImageServer(options = {}) {
+	const host = options.host ?? '127.0.0.1';
+	/** @type {RecordedRequest[]} */
+	const requests = [];
+	/** @type {Behaviour[]} */
+	const behaviours = [];
+	/** @type {Map<string, { bytes: Buffer, mimeType: string }>} */
+	const files = new Map();
+	const sockets = new Set();
+	const state = { inFlight: 0, maxInFlight: 0, latencyMs: options.latencyMs ?? 0 };
+	let origin = '';
+
+	/** @param {import('node:http').ServerResponse} res @param {number} status @param {any} body @param {Record<string, string>} [headers] */
+	function sendJson(res, status, body, headers = {}) {
+		const text = JSON.stringify(body);
+		res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+		res.end(text);
+	}
+
+	/** @param {string} message @param {string} [type] @param {string | null} [code] @param {string | null} [param] */
+	const errorBody = (message, type = 'invalid_request_error', code = null, param = null) => ({
+		error: { message, type, param, code },
+	});
+
+	/** @param {RecordedRequest} request */
+	function fieldsOf(request) {
+		if (request.parts) {
+			/** @type {Record<string, string>} */
+			const fields = {};
+			for (const part of request.parts) if (part.filename === undefined) fields[part.name] = part.data.toString('utf8');
+			return fields;
+		}
+		return request.body ?? {};
+	}
+
+	/** @param {RecordedRequest} request @param {Behaviour} behaviour */
+	function imagesFor(request, behaviour) {
+		const fields = fieldsOf(request);
+		const model = String(fields.model ?? request.path.split('/deployments/')[1]?.split('/')[0] ?? 'dall-e-2');
+		const isGptImage = /gpt-image|chatgpt-image/.test(model);
+		const n = Math.max(1, Number(fields.n ?? 1) || 1);
+		const prompt = String(fields.prompt ?? (request.kind === 'variation' ? 'variation' : ''));
+		const size = dimensionsOf(String(fields.size ?? ''), { width: 1024, height: 1024 });
+		const drawn = options.imageSize ?? size;
+		const format = behaviour.format ?? (isGptImage && fields.output_format ? String(fields.output_format) : 'png');
+		const asUrl = behaviour.shape === 'url' || (!isGptImage && fields.response_format === 'url');
+		const data = [];
+		for (let index = 0; index < n; index++) {
+			const picture = renderPromptImage(`${prompt}#${index}`, drawn.width, drawn.height, {
+				transparent: fields.background === 'transparent',
+			});
+			const bytes = behaviour.shape === 'notAnImage' ? Buffer.from('<html>not an image</html>') : encodeImage(/** @type {any} */ (format), picture);
+			const b64 = bytes.toString('base64');
+			const mimeType = `image/${format}`;
+			/** @type {Record<string, any>} */
+			const entry = {};
+			if (asUrl) {
+				const id = crypto.randomUUID();
+				files.set(id, { bytes, mimeType });
+				entry.url = `${origin}/files/${id}.${format === 'jpeg' ? 'jpg' : format}`;
+			} else if (behaviour.shape === 'dataUrlInB64') entry.b64_json = `data:${mimeType};base64,${b64}`;
+			else if (behaviour.shape === 'dataUrlInUrl') entry.url = `data:${mimeType};base64,${b64}`;
+			else if (behaviour.shape === 'invalidBase64') entry.b64_json = '%%%not base64%%%';
+			else entry.b64_json = b64;
+			if (behaviour.shape === 'emptyUrlBesideB64') entry.url = '';
+			if (behaviour.shape === 'noImageData') delete entry.b64_json;
+			if (model.startsWith('dall-e-3')) entry.revised_prompt = `${prompt} (revised)`;
+			data.push(entry);
+		}
+		if (behaviour.shape === 'siliconflow') return { images: data.map((entry) => ({ url: entry.url ?? `data:image/png;base64,${entry.b64_json}` })), seed: 42, timings: { inference: 0.5 } };
+		if (behaviour.shape === 'together') return { id: 'together-1', model, object: 'list', data: data.map((entry, index) => ({ index, b64_json: entry.b64_json, type: 'image' })) };
+		/** @type {Record<string, any>} */
+		const body = { created: Math.floor(Date.now() / 1000), data: behaviour.shape === 'empty' ? [] : data };
+		if (behaviour.shape === 'noCreated') delete body.created;
+		if (isGptImage) {
+			Object.assign(body, {
+				background: fields.background ?? 'opaque',
+				output_format: format,
+				quality: fields.quality ?? 'auto',
+				size: fields.size ?? '1024x1024',
+				usage: { input_tokens: 50, output_tokens: 4160 * n, total_tokens: 50 + 4160 * n, input_tokens_details: { text_tokens: 50, image_tokens: 0 } },
+			});
+		}
+		if (behaviour.shape === 'error200') return { error: { message: 'Upstream channel failed', type: 'upstream_error', code: 'channel_error' } };
+		return body;
+	}
+
+	/** @param {RecordedRequest} request */
+	function authorized(request) {
+		if (!options.apiKey) return true;
+		return request.headers.authorization === `Bearer ${options.apiKey}` || request.headers['api-key'] === options.apiKey;
+	}
+
+	/** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res @param {RecordedRequest} request */
+	async function handle(req, res, request) {
+		if (request.path.startsWith('/files/')) {
+			const file = files.get(request.path.slice('/files/'.length).replace(/\.[a-z]+$/, ''));
+			if (!file) return sendJson(res, 404, errorBody('No such file'));
+			res.writeHead(200, { 'content-type': file.mimeType, 'content-length': file.bytes.length });
+			return res.end(file.bytes);
+		}
+		const behaviour = request.kind === 'other' ? {} : takeBehaviour(request.kind);
+		if (state.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.latencyMs));
+		if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
+		if (behaviour.hang) return; // accepted, never answered
+		if (behaviour.destroy) return req.socket.destroy();
+		if (!authorized(request)) {
+			return sendJson(res, 401, errorBody('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'));
+		}
+		if (behaviour.status || behaviour.json !== undefined || behaviour.text !== undefined || behaviour.html !== undefined) {
+			const status = behaviour.status ?? 200;
+			const headers = behaviour.headers ?? {};
+			if (behaviour.html !== undefined) {
+				res.writeHead(status, { 'content-type': 'text/html', ...headers });
+				return res.end(behaviour.html);
+			}
+			if (behaviour.text !== undefined) {
+				res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+				return res.end(behaviour.text);
+			}
+			return sendJson(res, status, behaviour.json ?? errorBody(`Simulated HTTP ${status}`), headers);
+		}
+		if (request.kind === 'models') {
+			return sendJson(res, 200, { object: 'list', data: (options.models ?? DEFAULT_MODELS).map((id) => ({ id, object: 'model', owned_by: 'test' })) });
+		}
+		if (request.kind === 'other') return sendJson(res, 404, errorBody(`Unknown path ${request.path}`));
+		const body = imagesFor(request, behaviour);
+		if (behaviour.truncate) {
+			const text = JSON.stringify(body);
+			res.writeHead(200, { 'content-type': 'application/json', 'content-length': text.length });
+			res.write(text.slice(0, Math.floor(text.length / 2)));
+			return res.destroy();
+		}
+		return sendJson(res, 200, body);
+	}
+
+	/** @param {string} kind */
+	function takeBehaviour(kind) {
+		const index = behaviours.findIndex((behaviour) => !behaviour.only || behaviour.only === kind);
+		if (index === -1) return {};
+		const behaviour = behaviours[index];
+		behaviour.times = (behaviour.times ?? 1) - 1;
+		if (behaviour.times <= 0) behaviours.splice(index, 1);
+		return behaviour;
+	}
+
+	/** @param {string} path */
+	function kindOf(path) {
+		if (/\/images\/generations$/.test(path)) return 'generate';
+		if (/\/images\/edits$/.test(path)) return 'edit';
+		if (/\/images\/variations$/.test(path)) return 'variation';
+		if (/\/models$/.test(path)) return 'models';
+		return 'other';
+	}
+
+	const server = http.createServer((req, res) => {
+		const url = new URL(req.url ?? '/', 'http://localhost');
+		/** @type {Buffer[]} */
+		const chunks = [];
+		req.on('data', (chunk) => chunks.push(chunk));
+		req.on('end', () => {
+			const raw = Buffer.concat(chunks);
+			/** @type {RecordedRequest} */
+			const request = {
+				method: req.method ?? 'GET',
+				path: url.pathname,
+				query: Object.fromEntries(url.searchParams),
+				headers: req.headers,
+				raw,
+				startedAt: Date.now(),
+				kind: kindOf(url.pathname),
+			};
+			const contentType = req.headers['content-type'] ?? '';
+			const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+			if (boundary) request.parts = parseMultipart(raw, boundary[1] ?? boundary[2]);
+			else if (raw.length) {
+				try {
+					request.body = JSON.parse(raw.toString('utf8'));
+				} catch {
+					request.body = raw.toString('utf8');
+				}
+			}
+			requests.push(request);
+			state.inFlight++;
+			state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+			options.log?.(`${request.method} ${request.path}`);
+			const finish = () => {
+				if (request.endedAt) return;
+				request.endedAt = Date.now();
+				state.inFlight--;
+			};
+			res.on('close', finish);
+			handle(req, res, request).catch((error) => {
+				if (!res.headersSent) sendJson(res, 500, errorBody(`Test server failure: ${error.message}`, 'server_error'));
+			});
+		});
+	});
+	server.on('connection', (socket) => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+	});
+	await new Promise((resolve) => server.listen(options.port ?? 0, host, () => resolve(undefined)));
+	const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+	origin = `http://${host}:${address.port}`;
+
+	return {
+		url: origin,
+		baseUrl: `${origin}/v1`,
+		port: address.port,
+		requests,
+		state,
+		/** API requests only (not image downloads or model lists), in arrival order. */
+		imageRequests: () => requests.filter((request) => ['generate', 'edit', 'variation'].includes(request.kind)),
+		/** @param {Behaviour} behaviour */
+		respondNext(behaviour) {
+			behaviours.push({ ...behaviour });
+		},
+		reset() {
+			requests.length = 0;
+			behaviours.length = 0;
+			files.clear();
+			state.inFlight = 0;
+			state.maxInFlight = 0;
+		},
+		/** @param {number} latencyMs */
+		setLatency(latencyMs) {
+			state.latencyMs = latencyMs;
+		},
+		async close() {
+			for (const socket of sockets) /** @type {import('node:net').Socket} */ (socket).destroy();
+			await new Promise((resolve) => server.close(() => resolve(undefined)));
+		},
+	};
+}
+
+module.exports = { startImageServer, parseMultipart, DEFAULT_MODELS };
