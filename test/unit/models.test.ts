@@ -1,0 +1,109 @@
+/**
+ * The model-family table drives the UI: these tests ask n8n-workflow's own display logic
+ * (the code the n8n editor runs) which fields a user sees for a given model.
+ */
+import { NodeHelpers, type INodeParameters, type INodeProperties } from 'n8n-workflow';
+
+import { MODEL_FAMILIES, familyOf, modelRegexFor, type BodyField } from '../../nodes/OpenAiCompatibleImages/models';
+import { nodeType } from '../harness/n8n';
+
+const { description } = nodeType;
+const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+
+/** The top-level parameters n8n shows, with their defaults, for these values. */
+function shown(values: INodeParameters): INodeParameters {
+	return NodeHelpers.getNodeParameters(description.properties, values, true, false, { typeVersion: 1 }, description) ?? {};
+}
+
+/** The Options-collection entries n8n offers for these values. */
+function optionsShown(values: INodeParameters): string[] {
+	const collection = description.properties.find((property) => property.name === 'options') as INodeProperties;
+	return (collection.options as INodeProperties[])
+		.filter((option) => NodeHelpers.displayParameter(values, option, { typeVersion: 1 }, description, values))
+		.map((option) => option.name);
+}
+
+describe('family detection', () => {
+	test.each([
+		['dall-e-2', 'dall-e-2'],
+		['dall-e-3', 'dall-e-3'],
+		['openai/dall-e-3', 'dall-e-3'],
+		['gpt-image-1', 'gpt-image'],
+		['gpt-image-1.5', 'gpt-image'],
+		['chatgpt-image-latest', 'gpt-image'],
+		['gpt-image-1-mini', 'gpt-image-mini'],
+		['GPT-Image-2', 'gpt-image-2'],
+		['doubao-seedream-4-0-250828', 'other'],
+		['', 'other'],
+	])('%s is %s', (model, family) => {
+		expect(familyOf(model).id).toBe(family);
+	});
+
+	test('the UI regex of each family matches exactly the models the code assigns to it', () => {
+		const samples = ['dall-e-2', 'dall-e-3', 'gpt-image-1', 'gpt-image-1-mini', 'gpt-image-2', 'chatgpt-image-latest', 'flux-dev', 'azure/dall-e-3', ''];
+		for (const family of MODEL_FAMILIES) {
+			const regex = new RegExp(modelRegexFor([family]));
+			for (const sample of samples) expect([sample, regex.test(sample)]).toEqual([sample, familyOf(sample) === family]);
+		}
+	});
+});
+
+describe('the UI follows the model', () => {
+	test('dall-e-3 shows size, quality and style with its own defaults', () => {
+		expect(shown({ operation: 'generate', model: rl('dall-e-3') })).toMatchObject({ size: '1024x1024', quality: 'standard', style: 'vivid', n: 1 });
+		expect(optionsShown({ operation: 'generate', model: rl('dall-e-3') })).toEqual(
+			expect.arrayContaining(['response_format', 'user', 'extraBody', 'concurrency']),
+		);
+		expect(optionsShown({ operation: 'generate', model: rl('dall-e-3') })).not.toContain('background');
+	});
+
+	test('gpt-image-1 shows GPT image fields and never response_format or style', () => {
+		const parameters = shown({ operation: 'generate', model: rl('gpt-image-1') });
+		expect(parameters).toMatchObject({ size: 'auto', quality: 'auto' });
+		expect(parameters).not.toHaveProperty('style');
+		const options = optionsShown({ operation: 'generate', model: rl('gpt-image-1') });
+		expect(options).toEqual(expect.arrayContaining(['background', 'output_format', 'output_compression', 'moderation', 'user']));
+		expect(options).not.toContain('response_format');
+	});
+
+	test('dall-e-2 shows size only, no quality', () => {
+		const parameters = shown({ operation: 'generate', model: rl('dall-e-2') });
+		expect(parameters).toMatchObject({ size: '1024x1024' });
+		expect(parameters).not.toHaveProperty('quality');
+	});
+
+	test('another model shows a free size and the provider fields', () => {
+		expect(shown({ operation: 'generate', model: rl('doubao-seedream-4-0-250828') })).toMatchObject({ size: '' });
+		expect(optionsShown({ operation: 'generate', model: rl('doubao-seedream-4-0-250828') })).toEqual(
+			expect.arrayContaining(['watermark', 'seed', 'negative_prompt', 'extraBody', 'response_format']),
+		);
+	});
+
+	test('size options of each family are the table values', () => {
+		const sizes = description.properties.filter((property) => property.name === 'size' && property.type === 'options');
+		const values = sizes.map((property) => (property.options ?? []).map((option) => (option as { value: string }).value));
+		expect(values).toEqual(
+			expect.arrayContaining([
+				['256x256', '512x512', '1024x1024'],
+				['1024x1024', '1792x1024', '1024x1792'],
+				['auto', '1024x1024', '1536x1024', '1024x1536'],
+			]),
+		);
+	});
+
+	test('optional fields have one rule across families (one UI entry can describe them)', () => {
+		const optional: BodyField[] = ['response_format', 'background', 'output_format', 'output_compression', 'moderation', 'input_fidelity', 'user', 'watermark', 'seed', 'negative_prompt'];
+		for (const field of optional) {
+			const rules = MODEL_FAMILIES.map((family) => family.fields[field]).filter(Boolean);
+			const shapes = new Set(rules.map((rule) => JSON.stringify([rule?.values, rule?.min, rule?.max])));
+			expect([field, shapes.size]).toEqual([field, 1]);
+		}
+	});
+});
+
+describe('node description', () => {
+	test('is usable as an AI tool and tests its credential with its own function', () => {
+		expect(description.usableAsTool).toBe(true);
+		expect(description.credentials).toEqual([{ name: 'openAiCompatibleImagesApi', required: true, testedBy: 'testCredential' }]);
+	});
+});
