@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * `npm start`: a real n8n on http://127.0.0.1:5678 with this node installed, the bundled
+ * local image server, a credential and the example workflows, and an owner account ready.
+ *
+ *   N8N_MAJOR=1 npm start            run n8n 1.x (Node 20) instead of 2.x (Node 24)
+ *   N8N_PORT=5679 npm start          another port
+ *   IMAGES_BASE_URL=https://api.openai.com/v1 IMAGES_API_KEY=sk-... npm start
+ *                                    point the credential at a real provider instead
+ */
+const os = require('node:os');
+const path = require('node:path');
+
+const n8n = require('./lib/n8n');
+const { exampleEnv, imageBackend, log, prepareN8n } = require('./demo');
+
+const OWNER = { email: 'demo@example.com', password: 'Demo-Pass-123', firstName: 'Demo', lastName: 'Owner' };
+
+async function main() {
+	const major = process.env.N8N_MAJOR ?? '2';
+	const port = Number(process.env.N8N_PORT ?? 5678);
+	const userFolder = path.join(path.dirname(n8n.cacheDir(major)), `demo-v${major}`);
+	const outputDir = path.join(os.tmpdir(), 'n8n-images');
+	const backend = await imageBackend({ port: Number(process.env.IMAGES_SERVER_PORT ?? 8787) });
+	const { runtime, workflows } = await prepareN8n({ major, userFolder, ...backend });
+
+	log(`starting n8n ${runtime.version} on http://127.0.0.1:${port}`);
+	const server = await n8n.startN8n({ runtime, userFolder, port, env: exampleEnv(outputDir) });
+	let stopping = false;
+	const stop = async () => {
+		if (stopping) return;
+		stopping = true;
+		log('stopping n8n and the image server');
+		await server.stop();
+		await backend.close();
+		process.exit(0);
+	};
+	process.on('SIGINT', stop);
+	process.on('SIGTERM', stop);
+	server.process.on('exit', (code) => {
+		if (!stopping) {
+			console.error(`n8n exited (${code}); see ${server.logFile}`);
+			process.exit(1);
+		}
+	});
+
+	try {
+		await server.setupOwner(OWNER);
+	} catch (error) {
+		if (error.status !== 400) throw error; // the owner exists from an earlier run
+	}
+	await server.login(OWNER);
+	const webhook = workflows.find((workflow) => workflow.nodes.some((node) => node.type === 'n8n-nodes-base.webhook'));
+	if (webhook) await server.activateWorkflow(webhook.id);
+
+	console.log('');
+	console.log(`  n8n ${runtime.version} is running at ${server.url}`);
+	console.log(`  log in as ${OWNER.email} / ${OWNER.password}`);
+	console.log('  open the workflows named "Example: ..."; the node is "OpenAI-Compatible Images"');
+	if (webhook) console.log(`  try: curl -o fox.png "${server.url}/webhook/generate-image?prompt=a+red+fox"`);
+	console.log(`  the batch example writes its files to ${outputDir}`);
+	console.log('  Ctrl-C stops everything');
+}
+
+main().catch((error) => {
+	console.error(error.message || error);
+	process.exit(1);
+});
