@@ -7,7 +7,9 @@ import {
 } from 'n8n-workflow';
 
 import { CREDENTIAL_NAME } from '../../credentials/OpenAiCompatibleImagesApi.credentials';
+import * as edit from './actions/edit.operation';
 import * as generate from './actions/generate.operation';
+import * as variation from './actions/variation.operation';
 import { modelProperty, optionsProperty } from './description/common';
 import { runItems, type PlanItem } from './helpers/runner';
 import { testCredential } from './methods/credentialTest';
@@ -16,6 +18,8 @@ import type { Operation } from './models';
 
 const OPERATIONS: Partial<Record<Operation, PlanItem>> = {
 	generate: generate.plan,
+	edit: edit.plan,
+	variation: variation.plan,
 };
 
 export class OpenAiCompatibleImages implements INodeType {
@@ -44,16 +48,31 @@ export class OpenAiCompatibleImages implements INodeType {
 				noDataExpression: true,
 				options: [
 					{
+						name: 'Edit',
+						value: 'edit',
+						action: 'Edit images with a prompt',
+						description:
+							'Change input images following a text prompt, optionally only where a mask is transparent, or combine several reference images into a new one',
+					},
+					{
 						name: 'Generate',
 						value: 'generate',
 						action: 'Generate images from a prompt',
 						description: 'Create new images from a text prompt',
+					},
+					{
+						name: 'Variation',
+						value: 'variation',
+						action: 'Create variations of an image',
+						description: 'Create new images that vary a square PNG, without a prompt (DALL·E 2 only)',
 					},
 				],
 				default: 'generate',
 			},
 			modelProperty,
 			...generate.description,
+			...edit.description,
+			...variation.description,
 			optionsProperty,
 		],
 	};

@@ -26,6 +26,35 @@ export type BodyField =
 
 export type FieldValue = string | number | boolean;
 
+/** Image file formats, as helpers/images.ts detects them from the bytes. */
+export type ImageFileFormat = 'png' | 'jpeg' | 'webp' | 'gif';
+
+/** What an input image (or mask) file must be. */
+export interface ImageRule {
+	formats: readonly ImageFileFormat[];
+	maxBytes: number;
+	/** The image must be square. */
+	square?: boolean;
+	/** A mask must have the pixel dimensions of the (first) input image. */
+	sameDimensionsAsImage?: boolean;
+}
+
+/** Endpoints the Image Input Mode "URLs in JSON Body" can send to, below the base URL. */
+export type JsonImageEndpoint = 'generations' | 'edits';
+
+/** How a family takes input images in a JSON body instead of as uploaded files. */
+export interface JsonImageInput {
+	/**
+	 * `image`: a URL or data: URL string, an array of them for several (Volcengine Seedream and
+	 * most gateway models). `images`: OpenAI's `images: [{ image_url }]`, mask `{ image_url }`.
+	 */
+	field: 'image' | 'images';
+	/** Endpoints that accept it; the first is used when there is only one. */
+	endpoints: readonly JsonImageEndpoint[];
+	/** Whether a mask can be sent this way. */
+	mask: boolean;
+}
+
 export interface FieldRule {
 	/** Allowed values; the UI shows them as a dropdown. */
 	values?: readonly string[];
@@ -56,7 +85,11 @@ export interface ModelFamily {
 	/** Most input images one edit call accepts. */
 	maxInputImages?: number;
 	/** Input image constraints for edit and variation. */
-	inputImages?: { formats: readonly string[]; maxBytes: number; squarePng?: boolean };
+	inputImages?: ImageRule;
+	/** Mask constraints for edit; absent when the family takes no mask. */
+	mask?: ImageRule;
+	/** Input images as URLs in a JSON body; absent when the family takes file uploads only. */
+	jsonImages?: JsonImageInput;
 	fields: Partial<Record<BodyField, FieldRule>>;
 }
 
@@ -103,6 +136,9 @@ const GPT_IMAGE_BASE = {
 	imagesPerRequest: 10,
 	maxInputImages: 16,
 	inputImages: { formats: ['png', 'jpeg', 'webp'], maxBytes: 50 * MB },
+	// The mask applies to the first input image.
+	mask: { formats: ['png'], maxBytes: 4 * MB, sameDimensionsAsImage: true },
+	jsonImages: { field: 'images', endpoints: ['edits'], mask: true },
 } as const satisfies Partial<ModelFamily>;
 
 export const MODEL_FAMILIES: readonly ModelFamily[] = [
@@ -115,7 +151,8 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		maxImages: 10,
 		imagesPerRequest: 10,
 		maxInputImages: 1,
-		inputImages: { formats: ['png'], maxBytes: 4 * MB, squarePng: true },
+		inputImages: { formats: ['png'], maxBytes: 4 * MB, square: true },
+		mask: { formats: ['png'], maxBytes: 4 * MB, sameDimensionsAsImage: true },
 		fields: {
 			size: { values: ['256x256', '512x512', '1024x1024'], default: '1024x1024' },
 			response_format: DALL_E_RESPONSE_FORMAT,
@@ -175,6 +212,9 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		imagesPerRequest: 10,
 		maxInputImages: 16,
 		inputImages: { formats: ['png', 'jpeg', 'webp', 'gif'], maxBytes: 50 * MB },
+		mask: { formats: ['png', 'jpeg', 'webp', 'gif'], maxBytes: 50 * MB },
+		// Volcengine Seedream (also behind new-api) takes `image` on images/generations.
+		jsonImages: { field: 'image', endpoints: ['generations', 'edits'], mask: false },
 		fields: {
 			size: {
 				default: '',

@@ -6,6 +6,7 @@
  */
 import { Container } from '@n8n/di';
 import {
+	BinaryDataConfig,
 	BinaryDataService,
 	CredentialTestContext,
 	ExecuteContext,
@@ -16,6 +17,7 @@ import {
 	Workflow,
 	type ICredentialDataDecryptedObject,
 	type ICredentials,
+	type IDataObject,
 	type IHttpRequestOptions,
 	type INode,
 	type INodeCredentialTestResult,
@@ -83,11 +85,31 @@ class TestCredentialsHelper extends ICredentialsHelper {
 
 let binaryReady: Promise<void> | undefined;
 
-/** n8n's binary data service, in its default (in-memory) mode unless a test set another. */
+/**
+ * n8n's binary data service, in n8n-core's configured mode unless a test chose one with
+ * useBinaryDataMode (n8n-core 2.x defaults to 'filesystem' below N8N_USER_FOLDER).
+ */
 export async function binaryDataService(): Promise<BinaryDataService> {
 	binaryReady ??= Container.get(BinaryDataService).init();
 	await binaryReady;
 	return Container.get(BinaryDataService);
+}
+
+/**
+ * How n8n stores binary data: 'default' keeps it in the item as base64 (n8n 1.x's default),
+ * 'filesystem' writes files under `storagePath` and items carry `filesystem-v2:...` references
+ * with `data` set to the mode name (n8n 2.x's default in regular mode). The Container, and so
+ * this choice, is per test file.
+ */
+export async function useBinaryDataMode(
+	mode: 'default' | 'filesystem',
+	storagePath?: string,
+): Promise<BinaryDataService> {
+	const config = Container.get(BinaryDataConfig);
+	config.mode = mode;
+	if (storagePath) config.localStoragePath = storagePath;
+	binaryReady = Container.get(BinaryDataService).init();
+	return await binaryDataService();
 }
 
 export interface RunOptions {
@@ -149,6 +171,52 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 	);
 	const [output] = await nodeType.execute.call(context);
 	return output;
+}
+
+export interface InputFile {
+	data: Buffer;
+	fileName?: string;
+	/**
+	 * What the item claims. When absent n8n guesses from the file name; without one it would sniff
+	 * the bytes with an ES module jest cannot load, so the harness then claims application/octet-stream.
+	 */
+	mimeType?: string;
+}
+
+/**
+ * Input items with binary data stored the way an upstream node stores it: through
+ * `this.helpers.prepareBinaryData` of a real ExecuteContext, in the current binary data mode.
+ */
+export async function prepareItems(
+	specs: Array<{ json?: IDataObject; binary?: Record<string, InputFile> }>,
+): Promise<INodeExecutionData[]> {
+	await binaryDataService();
+	const node = makeNode({});
+	const workflow = workflowFor(node);
+	const workflowNode = workflow.getNode(node.name) as INode;
+	const context = new ExecuteContext(
+		workflow,
+		workflowNode,
+		additionalDataFor({}),
+		'manual',
+		{ resultData: { runData: {} } } as never,
+		0,
+		[],
+		{ main: [[]] },
+		{ node: workflowNode, data: { main: [[]] }, source: null },
+		[],
+	);
+	const items: INodeExecutionData[] = [];
+	for (const spec of specs) {
+		const item: INodeExecutionData = { json: spec.json ?? {} };
+		for (const [property, file] of Object.entries(spec.binary ?? {})) {
+			item.binary ??= {};
+			const mimeType = file.mimeType ?? (file.fileName && /\.\w+$/.test(file.fileName) ? undefined : 'application/octet-stream');
+			item.binary[property] = await context.helpers.prepareBinaryData(file.data, file.fileName, mimeType);
+		}
+		items.push(item);
+	}
+	return items;
 }
 
 /** The bytes n8n stored for an output item's binary property. */

@@ -24,7 +24,7 @@ export interface RunSettings {
 
 export const DEFAULT_CONCURRENCY = 8;
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
 	if (value === null) return 'null';
 	if (typeof value === 'string') return `"${value}"`;
 	if (typeof value === 'object') return JSON.stringify(value).slice(0, 80);
@@ -36,7 +36,8 @@ export function options(ctx: IExecuteFunctions, itemIndex: number): IDataObject 
 	return value && typeof value === 'object' ? (value as IDataObject) : {};
 }
 
-function invalid(ctx: IExecuteFunctions, itemIndex: number, message: string, description: string) {
+/** A validation error for one item: what is wrong, and in the description how to fix it. */
+export function invalid(ctx: IExecuteFunctions, itemIndex: number, message: string, description: string) {
 	return new NodeOperationError(ctx.getNode(), message, { description, itemIndex });
 }
 

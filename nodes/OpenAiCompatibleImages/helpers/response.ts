@@ -1,5 +1,6 @@
 import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
 
+import { afterAttempts, DEFAULT_MAX_RETRIES, isTimeout, sendWithRetries } from '../transport';
 import { decodeErrorBody } from '../transport/errors';
 import { detectImageFormat, imageDimensions, type Dimensions, type ImageFormat } from './images';
 
@@ -111,13 +112,15 @@ export function inspectImage(
 
 /**
  * The bytes of one image: decoded from base64 or a data: URL, or downloaded. Downloads use
- * n8n's plain HTTP helper, so neither the API key nor the credential's custom headers are sent.
+ * n8n's plain HTTP helper, so neither the API key nor the credential's custom headers are sent,
+ * and are retried like API requests.
  */
 export async function fetchImage(
 	ctx: IExecuteFunctions,
 	entry: ImageEntry,
 	itemIndex: number,
 	timeout: number,
+	maxRetries = DEFAULT_MAX_RETRIES,
 ): Promise<FetchedImage> {
 	if (entry.base64) return inspectImage(ctx, decodeBase64(ctx, entry.base64, itemIndex), itemIndex);
 	const url = entry.url as string;
@@ -135,9 +138,8 @@ export async function fetchImage(
 			{ description: 'Only http and https image URLs are downloaded.', itemIndex },
 		);
 	}
-	let response: { statusCode: number; body: Buffer; headers: IDataObject };
-	try {
-		response = (await ctx.helpers.httpRequest({
+	const { response, failure, attempts } = await sendWithRetries(ctx, maxRetries, itemIndex, async () =>
+		await ctx.helpers.httpRequest({
 			method: 'GET',
 			url,
 			encoding: 'arraybuffer',
@@ -145,19 +147,27 @@ export async function fetchImage(
 			ignoreHttpStatusErrors: true,
 			timeout,
 			maxRedirects: 5,
-		})) as typeof response;
-	} catch (error) {
-		throw new NodeApiError(ctx.getNode(), { message: (error as Error).message } as JsonObject, {
-			message: `Could not download the image from ${parsed.host}: ${(error as Error).message}`,
-			description: 'The provider returned an image URL that could not be downloaded. Image URLs expire; try again.',
+			// Unlike httpRequestWithAuthentication, the plain helper does not wire the cancel signal.
+			abortSignal: ctx.getExecutionCancelSignal(),
+		}),
+	);
+	const tries = afterAttempts(attempts);
+	if (!response) {
+		const reason = isTimeout(failure)
+			? `no answer within ${Math.round(timeout / 1000)} s`
+			: 'the connection failed';
+		throw new NodeApiError(ctx.getNode(), { message: failure?.message ?? '' } as JsonObject, {
+			// No error code in the message: NodeApiError would swap such a message for a generic one.
+			message: `Could not download the image from ${parsed.host}: ${reason}${tries}`,
+			description: `${failure?.message}. The provider returned an image URL that could not be downloaded. Image URLs expire; try again.`,
 			itemIndex,
 		});
 	}
-	const bytes = Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body ?? '');
+	const bytes = response.body;
 	if (response.statusCode >= 300) {
-		const upstream = decodeErrorBody(bytes, String(response.headers?.['content-type'] ?? ''));
+		const upstream = decodeErrorBody(bytes, String(response.headers['content-type'] ?? ''));
 		throw new NodeApiError(ctx.getNode(), { message: upstream.message } as JsonObject, {
-			message: `Downloading the image from ${parsed.host} failed: ${upstream.message} (HTTP ${response.statusCode})`,
+			message: `Downloading the image from ${parsed.host} failed: ${upstream.message} (HTTP ${response.statusCode})${tries}`,
 			description: 'Image URLs from providers expire after a while; run the node again.',
 			httpCode: String(response.statusCode),
 			itemIndex,

@@ -6,7 +6,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { apiRequest, parseJsonBody } from '../transport';
+import { apiRequest, parseJsonBody, throwIfCancelled } from '../transport';
 import { fileStem } from './images';
 import { runSettings, type RunSettings } from './parameters';
 import { fetchImage, parseImageResponse } from './response';
@@ -25,6 +25,8 @@ export interface ItemPlan {
 	/** The values asked for that are worth echoing in the output (size, quality, ...). */
 	requested: IDataObject;
 	calls: PlannedCall[];
+	/** File name stem when there is no prompt to name the images after (default "image"). */
+	fileStem?: string;
 }
 
 /** Request fields echoed into each image's JSON (the response's own values win). */
@@ -91,7 +93,7 @@ async function sendCall(
 	const stored: StoredImage[] = [];
 	// Images of one call are fetched one after the other: the pool already bounds parallel work.
 	for (const entry of entries) {
-		const image = await fetchImage(ctx, entry, itemIndex, settings.timeout);
+		const image = await fetchImage(ctx, entry, itemIndex, settings.timeout, settings.maxRetries);
 		const json: IDataObject = {
 			model: plan.model,
 			...(plan.prompt !== undefined ? { prompt: plan.prompt } : {}),
@@ -114,7 +116,7 @@ function outputFor(
 	images: StoredImage[],
 	settings: RunSettings,
 ): INodeExecutionData[] {
-	const stem = fileStem(plan.prompt);
+	const stem = fileStem(plan.prompt, plan.fileStem);
 	images.forEach((image, index) => {
 		image.binary.fileName = `${stem}-${index + 1}.${image.binary.fileExtension}`;
 		image.json.index = index;
@@ -185,6 +187,8 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 		async (index) => await sendCall(ctx, settings, calls[index].itemIndex, calls[index].plan, calls[index].call),
 		!continueOnFail,
 	);
+	// A cancelled execution ends the run, even when failures would otherwise become error items.
+	throwIfCancelled(ctx);
 	const firstFailure = results.findIndex((result) => result?.status === 'rejected');
 	if (!continueOnFail && firstFailure >= 0) {
 		const rejected = results[firstFailure] as PromiseRejectedResult;

@@ -65,17 +65,28 @@ export function decodeErrorBody(body: Buffer, contentType?: string): UpstreamErr
 	return { message: clip(text) || 'the server sent no error message' };
 }
 
+const OPERATION_NAMES: Array<[string, string]> = [
+	['images/edits', 'image edits'],
+	['images/variations', 'image variations'],
+	['images/generations', 'image generation'],
+];
+
 /** The user-facing message and a hint on what to do, for an upstream failure. */
 export function describeUpstreamError(
 	status: number,
 	upstream: UpstreamError,
 	path: string,
 ): { message: string; description: string } {
-	const message = `${upstream.message} (HTTP ${status})`;
+	let message = `${upstream.message} (HTTP ${status})`;
 	const code = `${upstream.code ?? ''} ${upstream.type ?? ''}`;
 	let description: string;
 	if (/api_not_implemented/.test(code) || status === 501) {
-		description = `This server does not implement ${path}. Many gateways (e.g. one-api) support only image generation; use a gateway or provider that supports this operation.`;
+		const what = OPERATION_NAMES.find(([suffix]) => path.endsWith(suffix))?.[1] ?? path;
+		message = `The server or gateway does not support ${what}: ${message}`;
+		description = `This server does not implement ${path}. Many gateways (one-api, and new-api for variations) support only image generation; send ${what} straight to the provider, or through a gateway that supports them.`;
+		if (path.endsWith('images/edits')) {
+			description += ' Gateways that take reference images as URLs (e.g. Volcengine Seedream) work with Image Input Mode "URLs in JSON Body" and Endpoint "Generations".';
+		}
 	} else if (status === 401 || status === 403) {
 		description =
 			'The server rejected the API key or its permissions. Check the API key (and the authentication type) in the credential.';

@@ -106,19 +106,31 @@ function backoffMs(attempt: number): number {
 	return base * (1 - Math.random() * 0.25);
 }
 
-/** Waits, but gives up at once when the execution is cancelled. */
-async function pause(ctx: RequestContext, ms: number): Promise<void> {
-	const signal = 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
-	if (!signal) return await sleep(ms);
-	if (signal.aborted) return;
-	await Promise.race([
-		sleep(ms),
-		new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
-	]);
+function cancelSignal(ctx: RequestContext): AbortSignal | undefined {
+	return 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
 }
 
-function isCancelled(ctx: RequestContext): boolean {
-	return 'getExecutionCancelSignal' in ctx && ctx.getExecutionCancelSignal()?.aborted === true;
+/** Throws when the execution was cancelled, so that no further request is sent. */
+export function throwIfCancelled(ctx: RequestContext, itemIndex?: number): void {
+	if (cancelSignal(ctx)?.aborted) {
+		throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
+	}
+}
+
+/** Waits, but stops at once when the execution is cancelled. */
+async function pause(signal: AbortSignal | undefined, ms: number): Promise<void> {
+	if (!signal) return await sleep(ms);
+	let onAbort = () => {};
+	const aborted = new Promise<void>((resolve) => {
+		onAbort = resolve;
+		signal.addEventListener('abort', onAbort, { once: true });
+	});
+	try {
+		// n8n-workflow 2.x's sleep stops its timer on abort; 1.x ignores the signal, hence the race.
+		await Promise.race([sleep(ms, signal).catch(() => undefined), aborted]);
+	} finally {
+		signal.removeEventListener('abort', onAbort);
+	}
 }
 
 /** The transport-level code of a failed request (n8n wraps axios errors; look through the layers). */
@@ -131,84 +143,114 @@ function errorCode(error: unknown): string | undefined {
 	return undefined;
 }
 
+export interface Failure {
+	code?: string;
+	message: string;
+}
+
+/** The last attempt of a request: a response (2xx or not) or a transport failure. */
+export interface RetryOutcome {
+	response?: ApiResponse;
+	failure?: Failure;
+	attempts: number;
+}
+
+/** " (after 3 attempts)" when a request was retried, for error messages. */
+export function afterAttempts(attempts: number): string {
+	return attempts > 1 ? ` (after ${attempts} attempts)` : '';
+}
+
+/** Whether a transport failure was the per-attempt timeout. */
+export function isTimeout(failure: Failure | undefined): boolean {
+	return failure?.code === 'ECONNABORTED' || failure?.code === 'ETIMEDOUT';
+}
+
+/**
+ * Sends a request (`send` must ask n8n for the full response and ignore HTTP status errors) until
+ * it answers 2xx, fails in a way not worth retrying, or the retries run out; returns the last
+ * attempt. Waits what the server asks (retry-after-ms, retry-after), else backs off exponentially.
+ * A cancelled execution throws at once, also in the middle of a wait.
+ */
+export async function sendWithRetries(
+	ctx: RequestContext,
+	maxRetries: number,
+	itemIndex: number | undefined,
+	send: () => Promise<unknown>,
+): Promise<RetryOutcome> {
+	for (let attempt = 0; ; attempt++) {
+		throwIfCancelled(ctx, itemIndex);
+		const outcome: RetryOutcome = { attempts: attempt + 1 };
+		try {
+			const response = (await send()) as ApiResponse;
+			response.body = Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body ?? '');
+			outcome.response = response;
+		} catch (error) {
+			const code = errorCode(error);
+			outcome.failure = { code, message: code ?? (error as Error).message ?? 'unknown error' };
+		}
+		// An aborted request fails; report the cancel, not the failure it caused.
+		throwIfCancelled(ctx, itemIndex);
+		const { response, failure } = outcome;
+		if (response && response.statusCode < 300) return outcome;
+		const retryable = response ? RETRYABLE_STATUS(response.statusCode) : RETRYABLE_CODES.has(failure?.code ?? '');
+		if (!retryable || attempt >= maxRetries) return outcome;
+		await pause(cancelSignal(ctx), retryAfterMs(response) ?? backoffMs(attempt));
+	}
+}
+
 /**
  * Sends one request to the credential's server with the credential's authentication, retrying
  * what is worth retrying. Resolves with the raw 2xx response; anything else becomes a
  * NodeApiError carrying the provider's own message and HTTP status.
  */
 export async function apiRequest(ctx: RequestContext, request: ApiRequest): Promise<ApiResponse> {
-	const maxRetries = request.maxRetries ?? DEFAULT_MAX_RETRIES;
 	const timeout = request.timeout ?? DEFAULT_TIMEOUT_MS;
 	const url = await urlFor(ctx, request.path, request.model);
 	const isJsonBody = request.body !== undefined && !(request.body instanceof FormData);
-
-	for (let attempt = 0; ; attempt++) {
-		const options: IHttpRequestOptions = {
-			method: request.method,
-			url,
-			body: request.body,
-			json: isJsonBody,
-			headers: { Accept: 'application/json' },
-			encoding: 'arraybuffer',
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-			timeout,
-			// The key goes to the base URL's host only, never on to a redirect target.
-			sendCredentialsOnCrossOriginRedirect: false,
-		};
-		let response: ApiResponse | undefined;
-		let failure: { code?: string; message: string } | undefined;
-		try {
-			response = (await ctx.helpers.httpRequestWithAuthentication.call(
-				ctx,
-				CREDENTIAL_NAME,
-				options,
-			)) as ApiResponse;
-			response.body = Buffer.isBuffer(response.body)
-				? response.body
-				: Buffer.from(response.body ?? '');
-		} catch (error) {
-			const code = errorCode(error);
-			failure = { code, message: code ?? (error as Error).message ?? 'unknown error' };
-		}
-
-		const attempts = attempt + 1;
-		const retryable = response ? RETRYABLE_STATUS(response.statusCode) : RETRYABLE_CODES.has(failure?.code ?? '');
-		if (response && response.statusCode < 300) return response;
-		if (isCancelled(ctx)) {
-			throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled', {
-				itemIndex: request.itemIndex,
-			});
-		}
-		if (retryable && attempt < maxRetries) {
-			await pause(ctx, retryAfterMs(response) ?? backoffMs(attempt));
-			if (!isCancelled(ctx)) continue;
-		}
-		throw upstreamError(ctx, url, request, attempts, response, failure, timeout);
-	}
+	// Fresh options per attempt: n8n's authentication writes into the ones it gets.
+	const options = (): IHttpRequestOptions => ({
+		method: request.method,
+		url,
+		body: request.body,
+		json: isJsonBody,
+		headers: { Accept: 'application/json' },
+		encoding: 'arraybuffer',
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		timeout,
+		// The key goes to the base URL's host only, never on to a redirect target.
+		sendCredentialsOnCrossOriginRedirect: false,
+	});
+	const outcome = await sendWithRetries(
+		ctx,
+		request.maxRetries ?? DEFAULT_MAX_RETRIES,
+		request.itemIndex,
+		async () => await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_NAME, options()),
+	);
+	if (outcome.response && outcome.response.statusCode < 300) return outcome.response;
+	throw upstreamError(ctx, url, request, outcome, timeout);
 }
 
 function upstreamError(
 	ctx: RequestContext,
 	url: string,
 	request: ApiRequest,
-	attempts: number,
-	response: ApiResponse | undefined,
-	failure: { code?: string; message: string } | undefined,
+	{ response, failure, attempts }: RetryOutcome,
 	timeout: number,
 ): NodeApiError {
-	const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+	const tries = afterAttempts(attempts);
 	const host = new URL(url).host;
 	if (!response) {
-		const timedOut = failure?.code === 'ECONNABORTED' || failure?.code === 'ETIMEDOUT';
+		const timedOut = isTimeout(failure);
+		// No error code in the message: NodeApiError would swap such a message for a generic one.
 		const message = timedOut
 			? `The server at ${host} did not answer within ${Math.round(timeout / 1000)} s${tries}`
-			: `Could not reach the server at ${host}: ${failure?.message}${tries}`;
+			: `The connection to the server at ${host} failed${tries}`;
 		return new NodeApiError(ctx.getNode(), { message: failure?.message ?? '' } as JsonObject, {
 			message,
 			description: timedOut
 				? 'Image generation can take minutes; raise the Timeout option, or check that the Base URL points at the right server.'
-				: 'Check the Base URL in the credential and that the server is running and reachable from n8n.',
+				: `${failure?.message}: check the Base URL in the credential and that the server is running and reachable from n8n.`,
 			itemIndex: request.itemIndex,
 		});
 	}
