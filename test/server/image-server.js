@@ -15,14 +15,21 @@ const { renderPromptImage, encodeImage } = require('./images');
  * @typedef {{ name: string, filename?: string, contentType?: string, size: number, head: string, data: Buffer }} Part
  * @typedef {{
  *   method: string, path: string, query: Record<string, string>, headers: import('node:http').IncomingHttpHeaders,
- *   body?: any, parts?: Part[], raw: Buffer, startedAt: number, endedAt?: number, kind: string
+ *   body?: any, parts?: Part[], raw: Buffer, startedAt: number, endedAt?: number, kind: string,
+ *   status?: number, images?: ServedImage[]
  * }} RecordedRequest
+ * `status` is the HTTP status answered; `images` the pictures the answer carried (inline or as URLs
+ * to download) or, for a download, the file sent.
+ * @typedef {{ index: number, mimeType: string, size: number, sha256: string, bytes: Buffer }} ServedImage
  * @typedef {{
  *   status?: number, json?: any, text?: string, html?: string, headers?: Record<string, string>,
  *   delayMs?: number, shape?: 'url' | 'dataUrlInB64' | 'dataUrlInUrl' | 'emptyUrlBesideB64' | 'siliconflow' | 'together' | 'noCreated' | 'empty' | 'noImageData' | 'invalidBase64' | 'notAnImage' | 'error200',
  *   format?: 'png' | 'jpeg' | 'webp' | 'gif', destroy?: boolean, hang?: boolean, truncate?: boolean, times?: number,
- *   only?: string
+ *   only?: string, when?: (request: RecordedRequest) => boolean
  * }} Behaviour
+ * `only: 'download'` applies a behaviour to the next image download (`/files/...`); downloads never
+ * take behaviours without it. `when` limits a behaviour to the requests it returns true for (e.g.
+ * one item's prompt), whatever order they arrive in.
  */
 
 const DEFAULT_MODELS = [
@@ -54,6 +61,9 @@ function parseMultipart(raw, boundary) {
 	return parts;
 }
 
+/** @param {Buffer} bytes */
+const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
+
 /** @param {string | undefined} size @param {{ width: number, height: number }} fallback */
 function dimensionsOf(size, fallback) {
 	const match = /^(\d+)x(\d+)$/.exec(size ?? '');
@@ -74,6 +84,8 @@ async function startImageServer(options = {}) {
 	const files = new Map();
 	const sockets = new Set();
 	const state = { inFlight: 0, maxInFlight: 0, latencyMs: options.latencyMs ?? 0 };
+	/** @type {((request: RecordedRequest) => number) | undefined} */
+	let delayFor;
 	let origin = '';
 
 	/** @param {import('node:http').ServerResponse} res @param {number} status @param {any} body @param {Record<string, string>} [headers] */
@@ -118,6 +130,7 @@ async function startImageServer(options = {}) {
 			const bytes = behaviour.shape === 'notAnImage' ? Buffer.from('<html>not an image</html>') : encodeImage(/** @type {any} */ (format), picture);
 			const b64 = bytes.toString('base64');
 			const mimeType = `image/${format}`;
+			(request.images ??= []).push({ index, mimeType, size: bytes.length, sha256: sha256(bytes), bytes });
 			/** @type {Record<string, any>} */
 			const entry = {};
 			if (asUrl) {
@@ -159,18 +172,20 @@ async function startImageServer(options = {}) {
 
 	/** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res @param {RecordedRequest} request */
 	async function handle(req, res, request) {
-		if (request.path.startsWith('/files/')) {
+		const behaviour = request.kind === 'other' ? {} : takeBehaviour(request);
+		const isDownload = request.kind === 'download';
+		const delays = [isDownload ? 0 : state.latencyMs, behaviour.delayMs ?? 0, isDownload ? 0 : delayFor?.(request) ?? 0];
+		for (const ms of delays) if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+		if (behaviour.hang) return; // accepted, never answered
+		if (behaviour.destroy) return req.socket.destroy();
+		if (isDownload && !behaviour.status) {
 			const file = files.get(request.path.slice('/files/'.length).replace(/\.[a-z]+$/, ''));
 			if (!file) return sendJson(res, 404, errorBody('No such file'));
+			request.images = [{ index: 0, mimeType: file.mimeType, size: file.bytes.length, sha256: sha256(file.bytes), bytes: file.bytes }];
 			res.writeHead(200, { 'content-type': file.mimeType, 'content-length': file.bytes.length });
 			return res.end(file.bytes);
 		}
-		const behaviour = request.kind === 'other' ? {} : takeBehaviour(request.kind);
-		if (state.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.latencyMs));
-		if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
-		if (behaviour.hang) return; // accepted, never answered
-		if (behaviour.destroy) return req.socket.destroy();
-		if (!authorized(request)) {
+		if (!isDownload && !authorized(request)) {
 			return sendJson(res, 401, errorBody('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'));
 		}
 		if (behaviour.status || behaviour.json !== undefined || behaviour.text !== undefined || behaviour.html !== undefined) {
@@ -200,9 +215,13 @@ async function startImageServer(options = {}) {
 		return sendJson(res, 200, body);
 	}
 
-	/** @param {string} kind */
-	function takeBehaviour(kind) {
-		const index = behaviours.findIndex((behaviour) => !behaviour.only || behaviour.only === kind);
+	/** @param {RecordedRequest} request */
+	function takeBehaviour(request) {
+		const kind = request.kind;
+		const index = behaviours.findIndex(
+			(behaviour) =>
+				(behaviour.only === kind || (!behaviour.only && kind !== 'download')) && (!behaviour.when || behaviour.when(request)),
+		);
 		if (index === -1) return {};
 		const behaviour = behaviours[index];
 		behaviour.times = (behaviour.times ?? 1) - 1;
@@ -216,6 +235,7 @@ async function startImageServer(options = {}) {
 		if (/\/images\/edits$/.test(path)) return 'edit';
 		if (/\/images\/variations$/.test(path)) return 'variation';
 		if (/\/models$/.test(path)) return 'models';
+		if (path.startsWith('/files/')) return 'download';
 		return 'other';
 	}
 
@@ -253,6 +273,7 @@ async function startImageServer(options = {}) {
 			const finish = () => {
 				if (request.endedAt) return;
 				request.endedAt = Date.now();
+				request.status = res.statusCode;
 				state.inFlight--;
 			};
 			res.on('close', finish);
@@ -281,7 +302,16 @@ async function startImageServer(options = {}) {
 		respondNext(behaviour) {
 			behaviours.push({ ...behaviour });
 		},
+		/**
+		 * Delays each API answer by what `delay` returns for the request, e.g. to make later
+		 * requests finish first. Cleared by reset().
+		 * @param {((request: RecordedRequest) => number) | undefined} delay
+		 */
+		delayBy(delay) {
+			delayFor = delay;
+		},
 		reset() {
+			delayFor = undefined;
 			requests.length = 0;
 			behaviours.length = 0;
 			files.clear();
