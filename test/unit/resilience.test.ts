@@ -156,7 +156,7 @@ describe('Retries', () => {
 		expect(server.imageRequests()).toHaveLength(2);
 	});
 
-	test.each([400, 401, 403, 404, 422])('HTTP %i is sent exactly once', async (status) => {
+	test.each([400, 401, 403, 404, 422, 501])('HTTP %i is sent exactly once', async (status) => {
 		server.respondNext({ status, headers: quickly, times: 3 });
 		await expect(generateWith({})).rejects.toThrow(`(HTTP ${status})`);
 		expect(server.imageRequests()).toHaveLength(1);

@@ -38,8 +38,9 @@ export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 export const DEFAULT_MAX_RETRIES = 2;
 
 /** Statuses worth another attempt (the official SDKs' policy); other client errors never are. */
+// 501 Not Implemented is permanent (one-api answers it for edits): never worth another call.
 const RETRYABLE_STATUS = (status: number) =>
-	status === 408 || status === 409 || status === 429 || status >= 500;
+	status === 408 || status === 409 || status === 429 || (status >= 500 && status !== 501);
 const RETRYABLE_CODES = new Set([
 	'ECONNRESET',
 	'ECONNREFUSED',
