@@ -24,7 +24,7 @@ async function imageBackend({ port }) {
 		return { baseUrl: process.env.IMAGES_BASE_URL, apiKey: process.env.IMAGES_API_KEY ?? '', close: async () => {} };
 	}
 	log(`starting the bundled local image server on 127.0.0.1:${port} (no API key or network needed)`);
-	const server = await startImageServer({ port, apiKey: LOCAL_KEY });
+	const server = await startImageServer({ port, apiKey: LOCAL_KEY, keepBodies: false });
 	return { baseUrl: server.baseUrl, apiKey: LOCAL_KEY, close: () => server.close(), server };
 }
 

