@@ -78,7 +78,7 @@ function dimensionsOf(size, fallback) {
 /**
  * @param {{ host?: string, port?: number, latencyMs?: number, apiKey?: string, models?: string[],
  *   imageSize?: { width: number, height: number }, noise?: boolean, keepBodies?: boolean,
- *   log?: (line: string) => void }} [options]
+ *   log?: (line: string) => void, strictPaths?: boolean }} [options]
  * `imageSize` draws every picture at that size whatever was asked (small and fast in tests);
  * `noise` makes pictures incompressible (large files for benchmarks); `keepBodies: false`
  * drops request bodies and image bytes from the records once answered (long-running demos).
