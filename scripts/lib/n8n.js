@@ -51,6 +51,22 @@
  *     needed); n8n puts its own node_modules on NODE_PATH, so `require('n8n-workflow')`
  *     from the package resolves to n8n's copy.
  *   - Imports: import:workflow leaves workflows inactive; activate over REST when serving.
+ *
+ * Queue mode (2.41.1; test/e2e/n8n-v2-queue.test.js): startRedis() (Debian's redis-server on a
+ * free loopback port, ensureRedisServer() apt-installs it), queueEnv(redis) for both processes,
+ * startN8n({ env }) for the main and startWorker({ env }) on the same user folder.
+ *   - Redis settings are QUEUE_BULL_REDIS_HOST/PORT (QUEUE_BM_REDIS_* does not exist).
+ *   - sqlite is accepted for main + worker on one machine: only a warning "Scaling mode is not
+ *     officially supported with sqlite". Binary data defaults to `database` in queue mode
+ *     (ids `database:...`); nothing is written under .n8n/storage.
+ *   - The worker needs its own N8N_RUNNERS_BROKER_PORT (it starts a task-runner broker); its
+ *     health server (QUEUE_HEALTH_CHECK_ACTIVE/PORT, N8N_WORKER_SERVER_ADDRESS) answers
+ *     /healthz/readiness 200 once DB, Redis and the queue consumer are up (~7 s).
+ *   - Logs (info): main "Enqueued execution <id> (job <n>)" and "Execution <id> (job <n>)
+ *     finished"; worker "Worker started execution <id> (job <n>)" and "Worker finished ...".
+ *   - Production executions (webhooks) always go to the queue; manual ones only with
+ *     OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS=true. Respond to Webhook answers travel back through
+ *     Redis (base64, up to N8N_WEBHOOK_RESPONSE_RELAY_SIZE_MAX, default 64 MiB).
  */
 
 const crypto = require('node:crypto');
@@ -543,27 +559,15 @@ function parseFlatted(text) {
 }
 
 /**
- * Starts `n8n start` headless on 127.0.0.1 and waits until it is ready.
- * Returns { url, port, process, logFile, logs(), stop(), setupOwner(), login(), rest(), waitForWebhook() }.
+ * Spawns a long-running `n8n <command>` (start, worker) in its own process group, output to
+ * `logFile`. Returns { process, logs(), exited(), stop() }; stop() sends SIGTERM, SIGKILL after
+ * 15 s, then kills what is left in the group (task runners).
  */
-async function startN8n({ runtime, userFolder, port, env = {}, log = noop, readyTimeoutMs = 180000 }) {
-	await ensureUserFolder(userFolder);
-	const [p1, brokerPort] = await freePorts(2);
-	port = port || p1;
-	const url = `http://127.0.0.1:${port}`;
-	const logFile = path.join(userFolder, `n8n-${port}.log`);
+function spawnN8nProcess(runtime, userFolder, args, env, logFile) {
 	const out = fs.openSync(logFile, 'a');
-	const started = Date.now();
-	log(`[n8n v${runtime.major}] starting n8n ${runtime.version} on ${url} (log ${logFile})`);
-	const child = spawn(runtime.nodeBin, [runtime.n8nBin, 'start'], {
+	const child = spawn(runtime.nodeBin, [runtime.n8nBin, ...args], {
 		cwd: userFolder,
-		env: n8nEnv(runtime, userFolder, {
-			N8N_PORT: String(port),
-			N8N_RUNNERS_BROKER_PORT: String(brokerPort),
-			N8N_EDITOR_BASE_URL: `${url}/`,
-			WEBHOOK_URL: `${url}/`,
-			...env,
-		}),
+		env: n8nEnv(runtime, userFolder, env),
 		stdio: ['ignore', out, out],
 		detached: true,
 	});
@@ -584,7 +588,6 @@ async function startN8n({ runtime, userFolder, port, env = {}, log = noop, ready
 			return '';
 		}
 	};
-
 	const stop = async () => {
 		if (exited) return exited;
 		killTree(child.pid, 'SIGTERM');
@@ -594,9 +597,39 @@ async function startN8n({ runtime, userFolder, port, env = {}, log = noop, ready
 		killTree(child.pid, 'SIGKILL'); // leftovers in the group (task runners)
 		return exited;
 	};
+	return { process: child, logs, exited: () => exited, stop };
+}
+
+/**
+ * Starts `n8n start` headless on 127.0.0.1 and waits until it is ready. `env` is added to the
+ * process environment (e.g. the queue-mode settings of queueEnv()).
+ * Returns { url, port, process, logFile, logs(), stop(), setupOwner(), login(), rest(), waitForWebhook() }.
+ */
+async function startN8n({ runtime, userFolder, port, env = {}, log = noop, readyTimeoutMs = 180000 }) {
+	await ensureUserFolder(userFolder);
+	const [p1, brokerPort] = await freePorts(2);
+	port = port || p1;
+	const url = `http://127.0.0.1:${port}`;
+	const logFile = path.join(userFolder, `n8n-${port}.log`);
+	const started = Date.now();
+	log(`[n8n v${runtime.major}] starting n8n ${runtime.version} on ${url} (log ${logFile})`);
+	const { process: child, logs, exited: exitedState, stop } = spawnN8nProcess(
+		runtime,
+		userFolder,
+		['start'],
+		{
+			N8N_PORT: String(port),
+			N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+			N8N_EDITOR_BASE_URL: `${url}/`,
+			WEBHOOK_URL: `${url}/`,
+			...env,
+		},
+		logFile,
+	);
 
 	// Wait for readiness
 	for (;;) {
+		const exited = exitedState();
 		if (exited) throw new Error(`n8n exited during startup (${JSON.stringify(exited)}):\n${tail(logs())}`);
 		if (Date.now() - started > readyTimeoutMs) {
 			await stop();
@@ -735,11 +768,235 @@ async function startN8n({ runtime, userFolder, port, env = {}, log = noop, ready
 	};
 }
 
+/**
+ * Environment for a main or worker process in queue mode (n8n 2.x), on top of n8nEnv():
+ * executions go through Redis (Bull), binary data is stored in the database so that the main
+ * and every worker can read it. 2.41.1 reads QUEUE_BULL_REDIS_HOST/PORT (there is no
+ * QUEUE_BM_REDIS_*), accepts sqlite in queue mode (it only logs "Scaling mode is not officially
+ * supported with sqlite"), and defaults N8N_DEFAULT_BINARY_DATA_MODE to `database` in queue
+ * mode; it is set explicitly here. OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS=true also sends manual
+ * (editor) runs to the workers; production runs (webhooks, triggers) always go there.
+ */
+function queueEnv(redis, extra = {}) {
+	return {
+		EXECUTIONS_MODE: 'queue',
+		QUEUE_BULL_REDIS_HOST: redis.host,
+		QUEUE_BULL_REDIS_PORT: String(redis.port),
+		// One Redis may serve several test runs: keep their queues apart.
+		QUEUE_BULL_PREFIX: redis.prefix || 'bull',
+		N8N_DEFAULT_BINARY_DATA_MODE: 'database',
+		OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true',
+		...extra,
+	};
+}
+
+/**
+ * Starts `n8n worker` (queue mode; pass queueEnv(redis) as `env`) on userFolder and waits until
+ * its health server answers GET /healthz/readiness 200 (database migrated, Redis connected,
+ * queue consumer set up). The worker gets its own task-runner broker port and health port
+ * (QUEUE_HEALTH_CHECK_ACTIVE/PORT, N8N_WORKER_SERVER_ADDRESS=127.0.0.1); it loads community
+ * packages from the same <userFolder>/.n8n/nodes as the main. It logs "Worker started execution
+ * <id> (job <n>)" / "Worker finished execution <id>" (info level) for every job it runs.
+ * Returns { healthUrl, process, logFile, logs(), stop() }.
+ */
+async function startWorker({ runtime, userFolder, env = {}, concurrency = 5, log = noop, readyTimeoutMs = 180000 }) {
+	await ensureUserFolder(userFolder);
+	const [healthPort, brokerPort] = await freePorts(2);
+	const healthUrl = `http://127.0.0.1:${healthPort}`;
+	const logFile = path.join(userFolder, `n8n-worker-${healthPort}.log`);
+	const started = Date.now();
+	log(`[n8n v${runtime.major}] starting n8n worker ${runtime.version} (health ${healthUrl}, log ${logFile})`);
+	const worker = spawnN8nProcess(
+		runtime,
+		userFolder,
+		['worker', `--concurrency=${concurrency}`],
+		{
+			EXECUTIONS_MODE: 'queue',
+			N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+			QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+			QUEUE_HEALTH_CHECK_PORT: String(healthPort),
+			N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
+			...env,
+		},
+		logFile,
+	);
+	for (;;) {
+		const exited = worker.exited();
+		if (exited) throw new Error(`n8n worker exited during startup (${JSON.stringify(exited)}):\n${tail(worker.logs())}`);
+		if (Date.now() - started > readyTimeoutMs) {
+			await worker.stop();
+			throw new Error(`n8n worker was not ready after ${readyTimeoutMs} ms:\n${tail(worker.logs())}`);
+		}
+		try {
+			const res = await fetch(`${healthUrl}/healthz/readiness`, { signal: AbortSignal.timeout(2000) });
+			await res.arrayBuffer();
+			if (res.status === 200) break;
+		} catch {
+			/* not listening yet */
+		}
+		await sleep(250);
+	}
+	log(`[n8n v${runtime.major}] worker ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+	return { healthUrl, healthPort, process: worker.process, logFile, logs: worker.logs, stop: worker.stop };
+}
+
+/** Path of an executable found on PATH (or in the usual sbin/bin folders), else undefined. */
+function which(name) {
+	const dirs = [...(process.env.PATH || '').split(path.delimiter), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+	for (const dir of dirs) {
+		if (!dir) continue;
+		const file = path.join(dir, name);
+		try {
+			fs.accessSync(file, fs.constants.X_OK);
+			if (fs.statSync(file).isFile()) return file;
+		} catch {
+			/* not here */
+		}
+	}
+	return undefined;
+}
+
+/**
+ * Finds `redis-server`, installing Debian's package with apt-get when it is missing (root, or
+ * password-less sudo): `apt-get install -y redis-server`, and if that fails `apt-get update`
+ * first and once more. Logs what it does. Returns the path of redis-server.
+ */
+async function ensureRedisServer({ log = noop } = {}) {
+	const found = which('redis-server');
+	if (found) return found;
+	const apt = which('apt-get');
+	if (!apt) throw new Error('redis-server is not installed and there is no apt-get to install it: install Redis (redis-server on PATH)');
+	const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+	const sudo = asRoot ? undefined : which('sudo');
+	if (!asRoot && !sudo) throw new Error('redis-server is not installed; installing it needs root: sudo apt-get install -y redis-server');
+	const aptRun = (args) => {
+		const cmd = asRoot ? apt : sudo;
+		const full = asRoot ? args : ['-n', apt, ...args];
+		log(`[redis] ${asRoot ? '' : 'sudo '}apt-get ${args.join(' ')}`);
+		return run(cmd, full, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 600000 });
+	};
+	const initScript = '/etc/init.d/redis-server';
+	const serviceRunning = async () => fs.existsSync(initScript) && (await run(initScript, ['status'], { timeoutMs: 10000 })).code === 0;
+	const started = Date.now();
+	log('[redis] redis-server is not on PATH: installing Debian\'s redis-server package (needed by the queue-mode test)');
+	const install = ['install', '-y', '--no-install-recommends', 'redis-server'];
+	let res = await aptRun(install);
+	if (res.code !== 0) {
+		log(`[redis] apt-get install failed (exit ${res.code}); running apt-get update and trying again`);
+		const update = await aptRun(['update']);
+		if (update.code !== 0) throw new Error(`apt-get update failed (exit ${update.code}):\n${tail(update.stdout + update.stderr)}`);
+		res = await aptRun(install);
+	}
+	if (res.code !== 0) throw new Error(`apt-get install redis-server failed (exit ${res.code}):\n${tail(res.stdout + res.stderr)}`);
+	// Where services start on install (no policy-rc.d), the package starts its own daemon on
+	// port 6379: the tests start their own Redis, so stop the one the install started.
+	if (await serviceRunning()) {
+		log('[redis] the package started its system service; stopping it (the tests run their own redis-server)');
+		await run(initScript, ['stop'], { timeoutMs: 30000 });
+	}
+	const bin = which('redis-server');
+	if (!bin) throw new Error(`apt-get installed redis-server, but it is not on PATH:\n${tail(res.stdout)}`);
+	const version = await run(bin, ['--version'], { timeoutMs: 10000 });
+	log(`[redis] installed ${version.stdout.trim()} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+	return bin;
+}
+
+/** Sends one inline command to Redis and resolves its first reply line (e.g. '+PONG'). */
+function redisCommand(host, port, command, timeoutMs = 2000) {
+	return new Promise((resolve, reject) => {
+		const socket = net.connect({ host, port });
+		let reply = '';
+		const done = (err, value) => {
+			socket.destroy();
+			if (err) reject(err);
+			else resolve(value);
+		};
+		socket.setTimeout(timeoutMs, () => done(new Error('redis: no reply')));
+		socket.on('error', done);
+		socket.on('connect', () => socket.write(`${command}\r\n`));
+		socket.on('data', (d) => {
+			reply += d;
+			const end = reply.indexOf('\r\n');
+			if (end !== -1) done(null, reply.slice(0, end));
+		});
+	});
+}
+
+/**
+ * Starts a throw-away `redis-server` on 127.0.0.1 on a free port, in a temp folder, no
+ * persistence (--save '' --appendonly no), and waits for PING -> PONG.
+ * Returns { host, port, prefix, dir, process, logs(), stop() }; stop() also removes the folder.
+ */
+async function startRedis({ bin, log = noop, readyTimeoutMs = 20000 } = {}) {
+	bin = bin || which('redis-server');
+	if (!bin) throw new Error('redis-server is not on PATH (the e2e global setup installs it with apt-get)');
+	const [port] = await freePorts(1);
+	const host = '127.0.0.1';
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-redis-'));
+	const logFile = path.join(dir, 'redis.log');
+	const out = fs.openSync(logFile, 'a');
+	const args = ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+	const child = spawn(bin, args, { cwd: dir, stdio: ['ignore', out, out], detached: true });
+	fs.closeSync(out);
+	liveGroups.add(child.pid);
+	let exited = null;
+	const exitPromise = new Promise((resolve) => {
+		child.on('exit', (code, signal) => {
+			liveGroups.delete(child.pid);
+			exited = { code, signal };
+			resolve(exited);
+		});
+	});
+	const logs = () => {
+		try {
+			return fs.readFileSync(logFile, 'utf8');
+		} catch {
+			return '';
+		}
+	};
+	const stop = async () => {
+		if (!exited) {
+			killTree(child.pid, 'SIGTERM');
+			const timer = setTimeout(() => killTree(child.pid, 'SIGKILL'), 5000);
+			await exitPromise;
+			clearTimeout(timer);
+		}
+		fs.rmSync(dir, { recursive: true, force: true });
+		return exited;
+	};
+	const started = Date.now();
+	for (;;) {
+		if (exited) {
+			const text = logs();
+			fs.rmSync(dir, { recursive: true, force: true });
+			throw new Error(`redis-server exited during startup (${JSON.stringify(exited)}):\n${tail(text)}`);
+		}
+		if (Date.now() - started > readyTimeoutMs) {
+			const text = logs();
+			await stop();
+			throw new Error(`redis-server did not answer PING within ${readyTimeoutMs} ms:\n${tail(text)}`);
+		}
+		try {
+			if ((await redisCommand(host, port, 'PING')) === '+PONG') break;
+		} catch {
+			/* not listening yet */
+		}
+		await sleep(100);
+	}
+	log(`[redis] redis-server on ${host}:${port} ready in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${child.pid})`);
+	return { host, port, prefix: `e2e-${process.pid}-${port}`, dir, process: child, logs, stop, command: (cmd) => redisCommand(host, port, cmd) };
+}
+
 module.exports = {
 	provision,
 	cacheDir,
 	installPackage,
 	startN8n,
+	startWorker,
+	queueEnv,
+	ensureRedisServer,
+	startRedis,
+	which,
 	runCli,
 	importCredentials,
 	importWorkflow,

@@ -1,7 +1,10 @@
 'use strict';
 /**
  * Jest globalSetup of the end-to-end suite: checks that the package is built and installs the
- * pinned n8n runtimes (scripts/lib/n8n.js) once, before any test file runs.
+ * pinned n8n runtimes (scripts/lib/n8n.js) once, before any test file runs. With n8n 2.x selected
+ * it also makes sure `redis-server` is there for the queue-mode test (n8n-v2-queue.test.js):
+ * when it is not on PATH, Debian's package is installed with apt-get (apt-get update first if the
+ * install fails).
  */
 
 const fs = require('node:fs');
@@ -50,6 +53,10 @@ module.exports = async function globalSetup() {
 		}
 		const runtime = await n8n.provision(major, { log });
 		log(`n8n ${runtime.version} (v${major}) ready in ${n8n.cacheDir(major)}`);
+	}
+	if (majors.includes('2')) {
+		const redis = await n8n.ensureRedisServer({ log });
+		log(`redis-server for the queue-mode test: ${redis}`);
 	}
 	log(`runtimes ready in ${((Date.now() - started) / 1000).toFixed(1)} s; testing n8n v${majors.join(', v')}`);
 };

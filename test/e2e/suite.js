@@ -521,4 +521,4 @@ function describeMajor(major) {
 	});
 }
 
-module.exports = { describeMajor };
+module.exports = { describeMajor, pinnedVersion, pngSize, splitParts, listFiles, poll, sha256, PNG_SIGNATURE };

@@ -224,6 +224,69 @@ function continueOnFailWorkflow() {
 	});
 }
 
+/** 4. Queue mode: Webhook → Generate → Edit (the generated image) → Respond to Webhook with the PNG. */
+const QUEUE = {
+	id: 'E2eQueueWebhook1',
+	path: 'e2e-queue-generate-edit',
+	editPrefix: 'Make it a watercolor: ',
+};
+
+function queueWebhookWorkflow() {
+	const nodes = [
+		{
+			id: nodeId(),
+			name: 'Webhook',
+			type: 'n8n-nodes-base.webhook',
+			typeVersion: 2,
+			position: [0, 0],
+			webhookId: 'e2e0eeee-0000-4000-8000-000000000001',
+			parameters: { httpMethod: 'GET', path: QUEUE.path, responseMode: 'responseNode', options: {} },
+		},
+		imagesNode(
+			'Generate',
+			{
+				operation: 'generate',
+				model: model('gpt-image-1'),
+				prompt: '={{ $json.query.prompt }}',
+				n: 1,
+				size: '1024x1024',
+				quality: 'low',
+				options: {},
+			},
+			[240, 0],
+		),
+		imagesNode(
+			'Edit',
+			{
+				operation: 'edit',
+				model: model('gpt-image-1'),
+				prompt: `={{ '${QUEUE.editPrefix}' + $json.prompt }}`,
+				imageInputMode: 'upload',
+				imageSource: 'binary',
+				binaryPropertyName: 'data',
+				n: 1,
+				size: '1024x1024',
+				quality: 'low',
+				options: {},
+			},
+			[480, 0],
+		),
+		{
+			id: nodeId(),
+			name: 'Respond with Image',
+			type: 'n8n-nodes-base.respondToWebhook',
+			typeVersion: 1.1,
+			position: [720, 0],
+			parameters: { respondWith: 'binary', options: {} },
+		},
+	];
+	return workflow(QUEUE.id, 'E2E: queue mode webhook → generate → edit → respond', nodes, {
+		Webhook: { main: [[link('Generate')]] },
+		Generate: { main: [[link('Edit')]] },
+		Edit: { main: [[link('Respond with Image')]] },
+	});
+}
+
 function example(file) {
 	return JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
 }
@@ -235,8 +298,10 @@ module.exports = {
 	GENERATE,
 	EDIT,
 	CONTINUE,
+	QUEUE,
 	generateWorkflow,
 	editWorkflow,
 	continueOnFailWorkflow,
+	queueWebhookWorkflow,
 	example,
 };
