@@ -12,6 +12,13 @@ interface CustomHeader {
 	value?: string;
 }
 
+function customHeadersOf(credentials: ICredentialDataDecryptedObject): Array<{ name: string; value: string }> {
+	const custom = (credentials.customHeaders as { header?: CustomHeader[] } | undefined)?.header;
+	return (custom ?? [])
+		.map(({ name, value }) => ({ name: (name ?? '').trim(), value: String(value ?? '').trim() }))
+		.filter(({ name }) => name !== '');
+}
+
 /**
  * The headers and query parameters that authenticate a request to the credential's server.
  * Shared by `authenticate` (every node request) and the node's credential test, so both
@@ -23,11 +30,7 @@ export function authenticationFor(credentials: ICredentialDataDecryptedObject): 
 } {
 	const headers: Record<string, string> = {};
 	const qs: Record<string, string> = {};
-	const custom = (credentials.customHeaders as { header?: CustomHeader[] } | undefined)?.header;
-	for (const { name, value } of custom ?? []) {
-		const headerName = (name ?? '').trim();
-		if (headerName) headers[headerName] = String(value ?? '').trim();
-	}
+	for (const { name, value } of customHeadersOf(credentials)) headers[name] = value;
 	// Keys pasted from a dashboard often carry a stray space or newline.
 	const apiKey = String(credentials.apiKey ?? '').trim();
 	if (credentials.authentication === 'azure') {
@@ -37,6 +40,39 @@ export function authenticationFor(credentials: ICredentialDataDecryptedObject): 
 		headers.Authorization = `Bearer ${apiKey}`;
 	}
 	return { headers, qs };
+}
+
+/** Secrets shorter than this are not redacted from messages: they would mangle ordinary words. */
+const MIN_SECRET_LENGTH = 5;
+
+/** The values of the credential that must never show in output, errors or logs: the key and header values. */
+export function secretsOf(credentials: ICredentialDataDecryptedObject): string[] {
+	const values = [String(credentials.apiKey ?? '').trim(), ...customHeadersOf(credentials).map(({ value }) => value)];
+	return [...new Set(values.filter((value) => value.length >= MIN_SECRET_LENGTH))];
+}
+
+// RFC 9110 token characters; Node refuses any other header name.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * What makes the credential impossible to send as HTTP headers, or undefined when it is fine.
+ * Node would refuse such a request with an obscure error; this names the field and never shows
+ * the secret itself.
+ */
+export function credentialProblem(credentials: ICredentialDataDecryptedObject): string | undefined {
+	// Keys are printable ASCII without spaces; a paste often brings a line break or a space inside.
+	if (/[^\x21-\x7e]/.test(String(credentials.apiKey ?? '').trim())) {
+		return 'The API key contains a space, a line break or a character that cannot be sent in an HTTP header. Paste the key again, exactly as the provider shows it.';
+	}
+	for (const { name, value } of customHeadersOf(credentials)) {
+		if (!HEADER_NAME.test(name)) {
+			return `The custom header name "${name.slice(0, 60)}" is not a valid HTTP header name: use letters, digits and dashes only.`;
+		}
+		if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) {
+			return `The value of the custom header "${name}" contains a line break or a character that cannot be sent in an HTTP header.`;
+		}
+	}
+	return undefined;
 }
 
 export class OpenAiCompatibleImagesApi implements ICredentialType {

@@ -45,6 +45,15 @@ const WORKLOADS = [
 		],
 	},
 	{
+		name: '10 items x 1 MB image (724x724 noise PNG), 100 ms latency',
+		key: 'mb10',
+		items: 10, n: 1, model: 'dall-e-2', size: '1024x1024', latencyMs: 100, image: { width: 724, height: 724, noise: true },
+		variants: [
+			{ node: OURS, label: 'this node, Concurrency 10', concurrency: 10 },
+			{ node: BUILT_IN, label: 'built-in OpenAI node' },
+		],
+	},
+	{
 		name: '1 item, one very large image (4096x4096 noise PNG), no latency',
 		key: 'large',
 		items: 1, n: 1, model: 'dall-e-2', size: '1024x1024', latencyMs: 0, image: { width: 4096, height: 4096, noise: true },
@@ -216,7 +225,7 @@ async function main() {
 
 		const results = [];
 		for (const workload of WORKLOADS) {
-			imageServer.configure({ latencyMs: workload.latencyMs, imageSize: workload.image, noise: workload.image.noise ?? false });
+			imageServer.configure({ latencyMs: workload.latencyMs, imageSize: workload.image, noise: workload.image.noise ?? false, sameImage: true });
 			for (const variant of workload.variants) {
 				const workflow = workflows.get(variant);
 				await server.waitForWebhook(workflow.path, { method: 'HEAD' });

@@ -25,14 +25,17 @@ const { renderPromptImage, encodeImage } = require('./images');
  *   status?: number, json?: any, text?: string, html?: string, headers?: Record<string, string>,
  *   delayMs?: number, shape?: 'url' | 'dataUrlInB64' | 'dataUrlInUrl' | 'emptyUrlBesideB64' | 'siliconflow' | 'together' | 'noCreated' | 'empty' | 'noImageData' | 'invalidBase64' | 'notAnImage' | 'error200',
  *   format?: 'png' | 'jpeg' | 'webp' | 'gif', destroy?: boolean, hang?: boolean, truncate?: boolean, times?: number,
- *   only?: string, when?: (request: RecordedRequest) => boolean, redirect?: string, stall?: boolean, trickleMs?: number
+ *   only?: string, when?: (request: RecordedRequest) => boolean, redirect?: string, stall?: boolean, trickleMs?: number,
+ *   reset?: boolean
  * }} Behaviour
- * `only: 'download'` applies a behaviour to the next image download (`/files/...`); downloads never
- * take behaviours without it. `when` limits a behaviour to the requests it returns true for (e.g.
- * one item's prompt), whatever order they arrive in.
+ * `only: 'download'` applies a behaviour to the next image download (`/files/...`), `only: 'other'`
+ * to the next request to an unknown path; neither takes behaviours without it. `when` limits a
+ * behaviour to the requests it returns true for (e.g. one item's prompt), whatever order they
+ * arrive in.
  * `redirect` answers 302 (or `status` when it is a 3xx) with that Location; 'self' redirects to the
  * request's own path, a loop. The body-shaping behaviours apply to API answers and downloads alike:
- * `truncate` sends half the body, then resets the connection; `stall` sends the headers and half the
+ * `truncate` sends half the body, then closes the connection; `reset` sends half the body, then
+ * resets the connection (TCP RST); `stall` sends the headers and half the
  * body, then nothing more while keeping the connection open; `trickleMs` sends one byte per interval
  * for ever.
  */
@@ -81,7 +84,9 @@ function dimensionsOf(size, fallback) {
  *   log?: (line: string) => void, strictPaths?: boolean }} [options]
  * `imageSize` draws every picture at that size whatever was asked (small and fast in tests);
  * `noise` makes pictures incompressible (large files for benchmarks); `keepBodies: false`
- * drops request bodies and image bytes from the records once answered (long-running demos).
+ * drops request bodies and image bytes from the records once answered (long-running demos);
+ * `strictPaths` answers 404 to API paths outside the roots /v1 and /openai, as real servers do,
+ * instead of recognising any path by its ending.
  */
 async function startImageServer(options = {}) {
 	const host = options.host ?? '127.0.0.1';
@@ -93,7 +98,10 @@ async function startImageServer(options = {}) {
 	const files = new Map();
 	const sockets = new Set();
 	const state = { inFlight: 0, maxInFlight: 0, latencyMs: options.latencyMs ?? 0 };
-	const look = { imageSize: options.imageSize, noise: options.noise ?? false };
+	/** @type {{ imageSize?: { width: number, height: number }, noise: boolean, sameImage: boolean }} */
+	const look = { imageSize: options.imageSize, noise: options.noise ?? false, sameImage: false };
+	/** Encoded pictures by format and size, when every prompt gets the same picture (benchmarks). @type {Map<string, Buffer>} */
+	const sameImages = new Map();
 	/** @type {((request: RecordedRequest) => number) | undefined} */
 	let delayFor;
 	let origin = '';
@@ -115,24 +123,29 @@ async function startImageServer(options = {}) {
 	 */
 	function sendBody(res, status, headers, body, behaviour) {
 		const half = body.subarray(0, Math.floor(body.length / 2));
-		if (behaviour.truncate || behaviour.stall || behaviour.trickleMs) {
+		if (behaviour.trickleMs) {
+			// Chunked, so that the body never ends.
+			res.writeHead(status, headers);
+			let sent = 0;
+			const timer = setInterval(() => {
+				if (res.destroyed) return void clearInterval(timer);
+				res.write(body.subarray(sent % body.length, (sent % body.length) + 1));
+				sent++;
+			}, behaviour.trickleMs);
+			timers.add(timer);
+			res.on('close', () => {
+				clearInterval(timer);
+				timers.delete(timer);
+			});
+			return;
+		}
+		if (behaviour.truncate || behaviour.stall || behaviour.reset) {
 			res.writeHead(status, { ...headers, 'content-length': body.length });
-			if (behaviour.trickleMs) {
-				let sent = 0;
-				const timer = setInterval(() => {
-					if (res.destroyed) return void clearInterval(timer);
-					res.write(body.subarray(sent % body.length, (sent % body.length) + 1));
-					sent++;
-				}, behaviour.trickleMs);
-				timers.add(timer);
-				res.on('close', () => {
-					clearInterval(timer);
-					timers.delete(timer);
-				});
-				return;
-			}
-			res.write(half);
-			if (behaviour.truncate) res.destroy();
+			// Reset only once the headers and the half have gone out, so that it hits mid-response.
+			res.write(half, () => {
+				if (behaviour.truncate) res.destroy();
+				if (behaviour.reset) res.socket?.resetAndDestroy();
+			});
 			return;
 		}
 		res.writeHead(status, { ...headers, 'content-length': body.length });
@@ -168,11 +181,22 @@ async function startImageServer(options = {}) {
 		const asUrl = behaviour.shape === 'url' || (!isGptImage && fields.response_format === 'url');
 		const data = [];
 		for (let index = 0; index < n; index++) {
-			const picture = renderPromptImage(`${prompt}#${index}`, drawn.width, drawn.height, {
-				transparent: fields.background === 'transparent',
-				noise: look.noise,
-			});
-			const bytes = behaviour.shape === 'notAnImage' ? Buffer.from('<html>not an image</html>') : encodeImage(/** @type {any} */ (format), picture);
+			const draw = () =>
+				encodeImage(
+					/** @type {any} */ (format),
+					renderPromptImage(look.sameImage ? 'benchmark' : `${prompt}#${index}`, drawn.width, drawn.height, {
+						transparent: fields.background === 'transparent',
+						noise: look.noise,
+					}),
+				);
+			const key = `${format}|${drawn.width}x${drawn.height}|${look.noise}|${fields.background}`;
+			if (look.sameImage && !sameImages.has(key)) sameImages.set(key, draw());
+			const bytes =
+				behaviour.shape === 'notAnImage'
+					? Buffer.from('<html>not an image</html>')
+					: look.sameImage
+						? /** @type {Buffer} */ (sameImages.get(key))
+						: draw();
 			const b64 = bytes.toString('base64');
 			const mimeType = `image/${format}`;
 			(request.images ??= []).push({ index, mimeType, size: bytes.length, sha256: sha256(bytes), bytes });
@@ -217,7 +241,7 @@ async function startImageServer(options = {}) {
 
 	/** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res @param {RecordedRequest} request */
 	async function handle(req, res, request) {
-		const behaviour = request.kind === 'other' ? {} : takeBehaviour(request);
+		const behaviour = takeBehaviour(request);
 		const isDownload = request.kind === 'download';
 		const delays = [isDownload ? 0 : state.latencyMs, behaviour.delayMs ?? 0, isDownload ? 0 : delayFor?.(request) ?? 0];
 		for (const ms of delays) if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
@@ -255,7 +279,7 @@ async function startImageServer(options = {}) {
 		}
 		if (request.kind === 'other') return sendJson(res, 404, errorBody(`Unknown path ${request.path}`));
 		const body = imagesFor(request, behaviour);
-		if (behaviour.truncate || behaviour.stall || behaviour.trickleMs) {
+		if (behaviour.truncate || behaviour.stall || behaviour.trickleMs || behaviour.reset) {
 			return sendBody(res, 200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(body)), behaviour);
 		}
 		return sendJson(res, 200, body);
@@ -266,7 +290,8 @@ async function startImageServer(options = {}) {
 		const kind = request.kind;
 		const index = behaviours.findIndex(
 			(behaviour) =>
-				(behaviour.only === kind || (!behaviour.only && kind !== 'download')) && (!behaviour.when || behaviour.when(request)),
+				(behaviour.only === kind || (!behaviour.only && kind !== 'download' && kind !== 'other')) &&
+				(!behaviour.when || behaviour.when(request)),
 		);
 		if (index === -1) return {};
 		const behaviour = behaviours[index];
@@ -385,11 +410,17 @@ async function startImageServer(options = {}) {
 		setLatency(latencyMs) {
 			state.latencyMs = latencyMs;
 		},
-		/** @param {{ latencyMs?: number, imageSize?: { width: number, height: number }, noise?: boolean }} settings */
+		/**
+		 * `sameImage` gives every prompt one picture, encoded once: the server then costs no CPU per
+		 * request, so a benchmark measures the client and the fixed latency only.
+		 * @param {{ latencyMs?: number, imageSize?: { width: number, height: number }, noise?: boolean, sameImage?: boolean }} settings
+		 */
 		configure(settings) {
 			if (settings.latencyMs !== undefined) state.latencyMs = settings.latencyMs;
 			if ('imageSize' in settings) look.imageSize = settings.imageSize;
 			if (settings.noise !== undefined) look.noise = settings.noise;
+			if (settings.sameImage !== undefined) look.sameImage = settings.sameImage;
+			sameImages.clear();
 		},
 		async close() {
 			for (const timer of timers) clearInterval(timer);

@@ -178,7 +178,7 @@ describe('Retries', () => {
 	test('connection resets to the end say so too', async () => {
 		server.respondNext({ destroy: true, times: 2 });
 		await expect(generateWith({ maxRetries: 1 })).rejects.toMatchObject({
-			message: expect.stringMatching(/^The connection to the server at 127\.0\.0\.1:\d+ failed \(after 2 attempts\)$/),
+			message: expect.stringMatching(/^The connection to the server at 127\.0\.0\.1:\d+ failed: the server closed the connection before the answer was complete \(after 2 attempts\)$/),
 			description: expect.stringContaining('ECONNRESET'),
 		});
 		expect(server.imageRequests()).toHaveLength(2);

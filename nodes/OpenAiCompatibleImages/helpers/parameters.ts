@@ -75,10 +75,13 @@ export function runSettings(ctx: IExecuteFunctions): RunSettings {
 
 export function readModel(ctx: IExecuteFunctions, itemIndex: number): { model: string; family: ModelFamily } {
 	const raw = ctx.getNodeParameter('model', itemIndex, '', { extractValue: true });
-	const model = typeof raw === 'string' ? raw.trim() : '';
-	if (!model) {
-		throw invalid(ctx, itemIndex, `Model is required, got ${describe(raw)}`, 'Pick a model from the list or enter its ID, e.g. gpt-image-1 or dall-e-3.');
+	const hint = 'Pick a model from the list or enter its ID, e.g. gpt-image-1 or dall-e-3.';
+	if (raw !== null && raw !== undefined && typeof raw !== 'string' && typeof raw !== 'number') {
+		throw invalid(ctx, itemIndex, `Model must be a model ID (text), got ${describe(raw)}`, `${hint} If it comes from an expression, make it resolve to the ID.`);
 	}
+	// An expression may give a number; as an ID it is its text.
+	const model = raw === null || raw === undefined ? '' : String(raw).trim();
+	if (!model) throw invalid(ctx, itemIndex, `Model is required, got ${describe(raw)}`, hint);
 	return { model, family: familyOf(model) };
 }
 

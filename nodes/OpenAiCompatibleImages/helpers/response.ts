@@ -1,6 +1,6 @@
 import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
 
-import { afterAttempts, DEFAULT_MAX_RETRIES, isTimeout, sendWithRetries } from '../transport';
+import { afterAttempts, DEFAULT_MAX_RETRIES, failureReason, sendWithRetries } from '../transport';
 import { decodeErrorBody } from '../transport/errors';
 import { detectImageFormat, imageDimensions, type Dimensions, type ImageFormat } from './images';
 
@@ -81,7 +81,7 @@ export function parseImageResponse(
 }
 
 function decodeBase64(ctx: IExecuteFunctions, data: string, itemIndex: number): Buffer {
-	const payload = data.startsWith('data:') ? data.slice(data.indexOf(',') + 1) : data;
+	const payload = /^data:/i.test(data) ? data.slice(data.indexOf(',') + 1) : data;
 	const clean = payload.replace(/\s+/g, '');
 	if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) {
 		throw new NodeOperationError(ctx.getNode(), 'The provider returned image data that is not valid base64', {
@@ -124,41 +124,46 @@ export async function fetchImage(
 ): Promise<FetchedImage> {
 	if (entry.base64) return inspectImage(ctx, decodeBase64(ctx, entry.base64, itemIndex), itemIndex);
 	const url = entry.url as string;
-	if (url.startsWith('data:')) return inspectImage(ctx, decodeBase64(ctx, url, itemIndex), itemIndex);
+	if (/^data:/i.test(url)) return inspectImage(ctx, decodeBase64(ctx, url, itemIndex), itemIndex);
 	let parsed: URL | undefined;
 	try {
 		parsed = new URL(url);
 	} catch {
 		parsed = undefined;
 	}
+	// Only the web: a provider must not make n8n read files (file:) or talk other protocols.
 	if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+		const scheme = parsed ? ` (scheme ${parsed.protocol})` : ', not a full URL';
 		throw new NodeOperationError(
 			ctx.getNode(),
-			`The provider returned an image URL the node will not fetch: "${url.slice(0, 100)}"`,
-			{ description: 'Only http and https image URLs are downloaded.', itemIndex },
+			`The provider returned an image URL the node will not fetch${scheme}: "${url.slice(0, 100)}"`,
+			{ description: 'Only http and https image URLs are downloaded, and data: URLs decoded.', itemIndex },
 		);
 	}
-	const { response, failure, attempts } = await sendWithRetries(ctx, maxRetries, itemIndex, async () =>
-		await ctx.helpers.httpRequest({
-			method: 'GET',
-			url,
-			encoding: 'arraybuffer',
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-			timeout,
-			maxRedirects: 5,
-			// Unlike httpRequestWithAuthentication, the plain helper does not wire the cancel signal.
-			abortSignal: ctx.getExecutionCancelSignal(),
-		}),
+	const { response, failure, attempts } = await sendWithRetries(
+		ctx,
+		maxRetries,
+		itemIndex,
+		async (signal) =>
+			await ctx.helpers.httpRequest({
+				method: 'GET',
+				url,
+				encoding: 'arraybuffer',
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+				timeout,
+				maxRedirects: 5,
+				// Cancels with the execution (the plain helper does not wire that) and ends a download
+				// that never completes.
+				abortSignal: signal,
+			}),
+		timeout,
 	);
 	const tries = afterAttempts(attempts);
 	if (!response) {
-		const reason = isTimeout(failure)
-			? `no answer within ${Math.round(timeout / 1000)} s`
-			: 'the connection failed';
 		throw new NodeApiError(ctx.getNode(), { message: failure?.message ?? '' } as JsonObject, {
 			// No error code in the message: NodeApiError would swap such a message for a generic one.
-			message: `Could not download the image from ${parsed.host}: ${reason}${tries}`,
+			message: `Could not download the image from ${parsed.host}: ${failureReason(failure, timeout)}${tries}`,
 			description: `${failure?.message}. The provider returned an image URL that could not be downloaded. Image URLs expire; try again.`,
 			itemIndex,
 		});

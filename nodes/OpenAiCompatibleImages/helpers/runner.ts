@@ -6,7 +6,8 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { apiRequest, parseJsonBody, throwIfCancelled } from '../transport';
+import { apiRequest, credentialSecrets, parseJsonBody, throwIfCancelled } from '../transport';
+import { redactSecrets } from '../transport/errors';
 import { fileStem } from './images';
 import { runSettings, type RunSettings } from './parameters';
 import { fetchImage, parseImageResponse } from './response';
@@ -165,14 +166,18 @@ function withItemIndex(ctx: IExecuteFunctions, error: unknown, itemIndex: number
  */
 export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Promise<INodeExecutionData[]> {
 	const items = ctx.getInputData();
+	if (items.length === 0) return [];
 	const settings = runSettings(ctx);
 	const continueOnFail = ctx.continueOnFail();
+	// Whatever leaves the node (items, errors) goes through here: a server may echo the key back.
+	const secrets = await credentialSecrets(ctx);
+	const fail = (error: unknown, itemIndex: number) => redactSecrets(withItemIndex(ctx, error, itemIndex), secrets);
 	const plans: Array<ItemPlan | { error: unknown }> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
 			plans.push(await planItem(ctx, itemIndex));
 		} catch (error) {
-			if (!continueOnFail) throw withItemIndex(ctx, error, itemIndex);
+			if (!continueOnFail) throw fail(error, itemIndex);
 			plans.push({ error });
 		}
 	}
@@ -192,25 +197,26 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	const firstFailure = results.findIndex((result) => result?.status === 'rejected');
 	if (!continueOnFail && firstFailure >= 0) {
 		const rejected = results[firstFailure] as PromiseRejectedResult;
-		throw withItemIndex(ctx, rejected.reason, calls[firstFailure].itemIndex);
+		throw fail(rejected.reason, calls[firstFailure].itemIndex);
 	}
 
 	const output: INodeExecutionData[] = [];
 	let cursor = 0;
 	plans.forEach((plan, itemIndex) => {
 		if (!('calls' in plan)) {
-			output.push(errorItem(plan.error, itemIndex));
+			output.push(errorItem(fail(plan.error, itemIndex), itemIndex));
 			return;
 		}
 		const settled = results.slice(cursor, cursor + plan.calls.length);
 		cursor += plan.calls.length;
 		const failure = settled.find((result) => result?.status === 'rejected') as PromiseRejectedResult | undefined;
 		if (failure) {
-			output.push(errorItem(failure.reason, itemIndex));
+			output.push(errorItem(fail(failure.reason, itemIndex), itemIndex));
 			return;
 		}
 		const images = settled.flatMap((result) => (result as PromiseFulfilledResult<StoredImage[]>).value);
 		output.push(...outputFor(itemIndex, plan, images, settings));
 	});
+	for (const item of output) redactSecrets(item.json, secrets);
 	return output;
 }

@@ -4,8 +4,13 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
-import { authenticationFor } from '../../../credentials/OpenAiCompatibleImagesApi.credentials';
-import { decodeErrorBody } from '../transport/errors';
+import {
+	authenticationFor,
+	credentialProblem,
+	secretsOf,
+} from '../../../credentials/OpenAiCompatibleImagesApi.credentials';
+import { cleanBaseUrl } from '../transport';
+import { decodeErrorBody, redactText } from '../transport/errors';
 
 /**
  * Tests the credential with `GET {base}/models` and, on failure, shows the server's own error
@@ -16,10 +21,14 @@ export async function testCredential(
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
 	const data = credential.data ?? {};
-	const base = String(data.baseUrl ?? '').trim().replace(/\/+$/, '');
-	if (!/^https?:\/\/[^/]/i.test(base)) {
-		return { status: 'Error', message: `Base URL "${base}" must start with http:// or https://` };
+	const base = cleanBaseUrl(data.baseUrl);
+	if (!base) {
+		const given = String(data.baseUrl ?? '').trim();
+		const rule = /^https?:\/\/[^/?#\s]/i.test(given) ? 'must have no query (?...), fragment (#...) or spaces' : 'must start with http:// or https://';
+		return { status: 'Error', message: `Base URL "${given.slice(0, 200)}" ${rule}` };
 	}
+	const problem = credentialProblem(data);
+	if (problem) return { status: 'Error', message: problem };
 	const { headers, qs } = authenticationFor(data);
 	const url = data.authentication === 'azure' ? `${base}/openai/models` : `${base}/models`;
 	let response: { statusCode: number; body: unknown; headers?: Record<string, string> };
@@ -35,12 +44,18 @@ export async function testCredential(
 			simple: false,
 			encoding: null,
 			timeout: 30_000,
+			// As for node requests: the key and custom headers never follow a redirect.
+			followRedirect: false,
 		});
 	} catch (error) {
 		const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
-		return { status: 'Error', message: `Could not reach ${url}: ${reason}` };
+		return { status: 'Error', message: redactText(`Could not reach ${url}: ${reason}`, secretsOf(data)) };
 	}
 	const body = Buffer.isBuffer(response.body) ? response.body : Buffer.from(String(response.body ?? ''));
+	if (response.statusCode >= 300 && response.statusCode < 400) {
+		const location = String(response.headers?.location ?? '').split('?')[0];
+		return { status: 'Error', message: `${url} redirects to ${location || 'another address'} (HTTP ${response.statusCode}). Set the Base URL to the address it redirects to, without /models.` };
+	}
 	if (response.statusCode >= 200 && response.statusCode < 300) {
 		try {
 			const parsed = JSON.parse(body.toString('utf8')) as { data?: unknown };
@@ -56,5 +71,5 @@ export async function testCredential(
 		};
 	}
 	const upstream = decodeErrorBody(body, response.headers?.['content-type']);
-	return { status: 'Error', message: `${upstream.message} (HTTP ${response.statusCode})` };
+	return { status: 'Error', message: redactText(`${upstream.message} (HTTP ${response.statusCode})`, secretsOf(data)) };
 }

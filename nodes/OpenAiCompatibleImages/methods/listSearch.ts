@@ -6,7 +6,8 @@ import type {
 } from 'n8n-workflow';
 
 import { IMAGE_MODEL_PATTERN } from '../models';
-import { apiRequest, parseJsonBody } from '../transport';
+import { apiRequest, credentialSecrets, parseJsonBody } from '../transport';
+import { redactText } from '../transport/errors';
 
 const WELL_KNOWN_MODELS = ['gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5', 'gpt-image-2', 'dall-e-3', 'dall-e-2'];
 
@@ -39,7 +40,10 @@ export async function searchModels(
 			.filter((id) => id !== '');
 	} catch (error) {
 		// The list is a convenience: keep the field usable with the well-known models and say why.
-		const reason = `This server's model list could not be loaded (${(error as Error).message}); you can still type any model ID with "By ID".`;
+		const reason = redactText(
+			`This server's model list could not be loaded (${(error as Error).message}); you can still type any model ID with "By ID".`,
+			await credentialSecrets(this),
+		);
 		return { results: matching(WELL_KNOWN_MODELS).map((id) => ({ name: id, value: id, description: reason })) };
 	}
 	const results: INodeListSearchItems[] = matching(ids).map((id) => ({ name: id, value: id }));

@@ -91,8 +91,10 @@ export function describeUpstreamError(
 		description =
 			'The server rejected the API key or its permissions. Check the API key (and the authentication type) in the credential.';
 	} else if (status === 404) {
+		description = 'Not found: this server has no such endpoint, or no such model.';
+	} else if (status === 413) {
 		description =
-			'Not found: check that the Base URL is the API root (OpenAI and most gateways: ending in /v1) and that the model exists on this server.';
+			'The request is larger than the server or a proxy in front of it accepts. Send smaller or fewer input images, or a shorter prompt.';
 	} else if (status === 429) {
 		description =
 			'Rate limited or out of quota. Lower the Concurrency option, raise Max Retries, or check the account balance.';
@@ -106,4 +108,39 @@ export function describeUpstreamError(
 			: 'The provider rejected the request.';
 	}
 	return { message, description };
+}
+
+const REDACTED = '[redacted]';
+
+/** The text with every secret replaced by a marker. */
+export function redactText(text: string, secrets: readonly string[]): string {
+	let result = text;
+	for (const secret of secrets) if (result.includes(secret)) result = result.split(secret).join(REDACTED);
+	return result;
+}
+
+/**
+ * Replaces the secrets in every string of a value: in place for objects and errors (message,
+ * stack, description, context, cause chain, ...), returning the value. Servers echo keys back in
+ * error messages, and n8n shows, stores and logs whatever an error or item holds.
+ */
+export function redactSecrets<T>(value: T, secrets: readonly string[], seen = new Set<object>()): T {
+	if (secrets.length === 0) return value;
+	if (typeof value === 'string') return redactText(value, secrets) as T;
+	if (!value || typeof value !== 'object' || seen.has(value) || ArrayBuffer.isView(value)) return value;
+	seen.add(value);
+	const record = value as Record<string, unknown>;
+	for (const key of Object.getOwnPropertyNames(value)) {
+		// An error's node is the workflow's own node object: it is not ours to change.
+		if (key === 'node' && value instanceof Error) continue;
+		const current = record[key];
+		const redacted = redactSecrets(current, secrets, seen);
+		if (redacted === current) continue;
+		try {
+			record[key] = redacted;
+		} catch {
+			// a read-only property holds no text of ours
+		}
+	}
+	return value;
 }
