@@ -91,10 +91,14 @@ async function sendCall(
 		maxRetries: settings.maxRetries,
 	});
 	const { entries, meta } = parseImageResponse(ctx, parseJsonBody(ctx, response, itemIndex), itemIndex);
+	// The raw body and each image's base64 are dropped as soon as they are decoded, so a large
+	// image is held about once at a time, not three times over.
+	response.body = Buffer.alloc(0);
 	const stored: StoredImage[] = [];
 	// Images of one call are fetched one after the other: the pool already bounds parallel work.
 	for (const entry of entries) {
 		const image = await fetchImage(ctx, entry, itemIndex, settings.timeout, settings.maxRetries);
+		entry.base64 = undefined;
 		const json: IDataObject = {
 			model: plan.model,
 			...(plan.prompt !== undefined ? { prompt: plan.prompt } : {}),

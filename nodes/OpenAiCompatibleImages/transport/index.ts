@@ -2,6 +2,7 @@ import {
 	NodeApiError,
 	NodeOperationError,
 	sleep,
+	type ICredentialDataDecryptedObject,
 	type IDataObject,
 	type IExecuteFunctions,
 	type IHttpRequestMethods,
@@ -105,8 +106,22 @@ export interface Endpoint {
 	url: string;
 }
 
+/**
+ * The credential, read once per node run: in n8n every read is a database query and a
+ * decryption, and a batch makes one request per item and image.
+ */
+const credentialsByRun = new WeakMap<RequestContext, Promise<ICredentialDataDecryptedObject>>();
+function credentialsOf(ctx: RequestContext): Promise<ICredentialDataDecryptedObject> {
+	let credentials = credentialsByRun.get(ctx);
+	if (!credentials) {
+		credentials = ctx.getCredentials(CREDENTIAL_NAME);
+		credentialsByRun.set(ctx, credentials);
+	}
+	return credentials;
+}
+
 export async function endpointFor(ctx: RequestContext, path: string, model?: string): Promise<Endpoint> {
-	const credentials = await ctx.getCredentials(CREDENTIAL_NAME);
+	const credentials = await credentialsOf(ctx);
 	const base = normalizeBaseUrl(ctx, credentials.baseUrl);
 	const problem = credentialProblem(credentials);
 	if (problem) {
@@ -123,7 +138,7 @@ export async function endpointFor(ctx: RequestContext, path: string, model?: str
 /** The credential's secrets (key, custom header values), to redact them from anything shown; none when unset. */
 export async function credentialSecrets(ctx: RequestContext): Promise<string[]> {
 	try {
-		return secretsOf(await ctx.getCredentials(CREDENTIAL_NAME));
+		return secretsOf(await credentialsOf(ctx));
 	} catch {
 		return [];
 	}
@@ -334,7 +349,10 @@ export async function apiRequest(ctx: RequestContext, request: ApiRequest): Prom
 		ctx,
 		request.maxRetries ?? DEFAULT_MAX_RETRIES,
 		request.itemIndex,
-		async () => await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_NAME, options()),
+		async () =>
+			await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_NAME, options(), {
+				credentialsDecrypted: { id: '', name: '', type: CREDENTIAL_NAME, data: await credentialsOf(ctx) },
+			}),
 		timeout,
 	);
 	if (outcome.response && outcome.response.statusCode < 300) return { ...outcome.response, endpoint };
