@@ -2,14 +2,15 @@ import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFuncti
 
 import { afterAttempts, DEFAULT_MAX_RETRIES, failureReason, sendWithRetries } from '../transport';
 import { decodeErrorBody } from '../transport/errors';
+import { LongString, decodeBase64Bytes } from '../transport/json';
 import { detectImageFormat, imageDimensions, type Dimensions, type ImageFormat } from './images';
 
 /** One image of a provider response, before its bytes are fetched. */
 export interface ImageEntry {
 	/** Base64 (or a data: URL) the provider sent inline. */
-	base64?: string;
+	base64?: string | LongString;
 	/** URL to download, or a data: URL. */
-	url?: string;
+	url?: string | LongString;
 	revisedPrompt?: string;
 }
 
@@ -31,6 +32,11 @@ const META_FIELDS = ['created', 'usage', 'size', 'quality', 'background', 'outpu
 
 function nonEmpty(value: unknown): string | undefined {
 	return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** Image data: a string, or a long value left in the response bytes (see transport/json.ts). */
+function imageData(value: unknown): string | LongString | undefined {
+	return value instanceof LongString ? value : nonEmpty(value);
 }
 
 /** Reads every response shape seen in the wild: OpenAI `data[]`, SiliconFlow `images[]`, Together `base64`. */
@@ -60,8 +66,8 @@ export function parseImageResponse(
 	const entries = list.map((raw: unknown, index: number): ImageEntry => {
 		const item = (raw && typeof raw === 'object' ? raw : {}) as IDataObject;
 		const entry: ImageEntry = {
-			base64: nonEmpty(item.b64_json) ?? nonEmpty(item.base64) ?? nonEmpty(item.b64),
-			url: nonEmpty(item.url) ?? nonEmpty(item.image_url),
+			base64: imageData(item.b64_json) ?? imageData(item.base64) ?? imageData(item.b64),
+			url: imageData(item.url) ?? imageData(item.image_url),
 			revisedPrompt: nonEmpty(item.revised_prompt),
 		};
 		if (!entry.base64 && !entry.url) {
@@ -80,19 +86,24 @@ export function parseImageResponse(
 	return { entries, meta };
 }
 
-function decodeBase64(ctx: IExecuteFunctions, data: string, itemIndex: number): Buffer {
+function decodeBase64(ctx: IExecuteFunctions, data: string | LongString, itemIndex: number): Buffer {
+	const invalid = () =>
+		new NodeOperationError(ctx.getNode(), 'The provider returned image data that is not valid base64', {
+			itemIndex,
+		});
+	if (data instanceof LongString) {
+		const start = data.startsWithIgnoringCase('data:') ? data.raw.indexOf(',') + 1 : 0;
+		const bytes = decodeBase64Bytes(data.raw.subarray(start));
+		if (!bytes) throw invalid();
+		return bytes;
+	}
 	const payload = /^data:/i.test(data) ? data.slice(data.indexOf(',') + 1) : data;
 	// Node skips characters outside the alphabet instead of failing, so a result shorter than the
-	// text promises means whitespace (fine) or garbage. Only then is the text checked in full:
-	// images are megabytes of base64, and a full scan of every one would cost time and memory.
+	// text promises means whitespace (fine) or garbage; only then is the text checked in full.
 	const bytes = Buffer.from(payload, 'base64');
 	const padding = payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0;
 	if (bytes.length === Math.floor((payload.length * 3) / 4) - padding) return bytes;
-	if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(payload.replace(/\s+/g, ''))) {
-		throw new NodeOperationError(ctx.getNode(), 'The provider returned image data that is not valid base64', {
-			itemIndex,
-		});
-	}
+	if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(payload.replace(/\s+/g, ''))) throw invalid();
 	return bytes;
 }
 
@@ -128,6 +139,12 @@ export async function fetchImage(
 	maxRetries = DEFAULT_MAX_RETRIES,
 ): Promise<FetchedImage> {
 	if (entry.base64) return inspectImage(ctx, decodeBase64(ctx, entry.base64, itemIndex), itemIndex);
+	if (entry.url instanceof LongString) {
+		if (!entry.url.startsWithIgnoringCase('data:')) {
+			throw new NodeOperationError(ctx.getNode(), 'The provider returned an image URL that is too long to be a web address', { itemIndex });
+		}
+		return inspectImage(ctx, decodeBase64(ctx, entry.url, itemIndex), itemIndex);
+	}
 	const url = entry.url as string;
 	if (/^data:/i.test(url)) return inspectImage(ctx, decodeBase64(ctx, url, itemIndex), itemIndex);
 	let parsed: URL | undefined;

@@ -17,6 +17,7 @@ import {
 	secretsOf,
 } from '../../../credentials/OpenAiCompatibleImagesApi.credentials';
 import { decodeErrorBody, describeUpstreamError } from './errors';
+import { parseJsonWithLongStrings } from './json';
 
 export type RequestContext = IExecuteFunctions | ILoadOptionsFunctions;
 
@@ -444,9 +445,8 @@ function upstreamError(
 
 /** Parses a 2xx JSON body; a body that is not a JSON object is an upstream error too. */
 export function parseJsonBody(ctx: RequestContext, response: ApiResponse, itemIndex?: number): IDataObject {
-	const text = response.body.toString('utf8');
 	try {
-		const parsed: unknown = JSON.parse(text);
+		const parsed = parseJsonWithLongStrings(response.body);
 		if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as IDataObject;
 	} catch {
 		// handled below
