@@ -18,14 +18,9 @@ import {
 	type ImageCheck,
 } from '../helpers/inputImages';
 import {
-	assertOperation,
 	describe,
 	invalid,
-	readBodyFields,
-	readCount,
-	readExtraBody,
-	readModel,
-	readPrompt,
+	readRequest,
 } from '../helpers/parameters';
 import { ECHOED_FIELDS, pick, type ItemPlan } from '../helpers/runner';
 import type { JsonImageEndpoint, JsonImageInput, ModelFamily } from '../models';
@@ -287,12 +282,7 @@ async function readMask(
 }
 
 export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<ItemPlan> {
-	const { model, family } = readModel(ctx, itemIndex);
-	assertOperation(ctx, itemIndex, model, family, 'edit');
-	const prompt = readPrompt(ctx, itemIndex, family);
-	const n = readCount(ctx, itemIndex, family);
-	const fields = readBodyFields(ctx, itemIndex, family, 'edit');
-	const extra = readExtraBody(ctx, itemIndex);
+	const { model, family, prompt, n, fields, extra } = readRequest(ctx, itemIndex, 'edit');
 	const mode = readChoice<InputMode>(ctx, itemIndex, 'imageInputMode', 'Image Input Mode', ['upload', 'json'], 'upload');
 	const target = mode === 'json' ? jsonTarget(ctx, itemIndex, family) : undefined;
 	const maskProperty = String(ctx.getNodeParameter('maskBinaryPropertyName', itemIndex, '') ?? '').trim();

@@ -2,14 +2,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { mainBodyFields } from '../description/bodyFields';
 import { countProperty, promptProperty } from '../description/common';
-import {
-	assertOperation,
-	readBodyFields,
-	readCount,
-	readExtraBody,
-	readModel,
-	readPrompt,
-} from '../helpers/parameters';
+import { readRequest } from '../helpers/parameters';
 import { ECHOED_FIELDS, pick, type ItemPlan, type PlannedCall } from '../helpers/runner';
 
 export const description: INodeProperties[] = [
@@ -29,12 +22,7 @@ export function splitCount(n: number, perRequest: number): number[] {
 }
 
 export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<ItemPlan> {
-	const { model, family } = readModel(ctx, itemIndex);
-	assertOperation(ctx, itemIndex, model, family, 'generate');
-	const prompt = readPrompt(ctx, itemIndex, family);
-	const n = readCount(ctx, itemIndex, family);
-	const fields = readBodyFields(ctx, itemIndex, family, 'generate');
-	const extra = readExtraBody(ctx, itemIndex);
+	const { model, family, prompt, n, fields, extra } = readRequest(ctx, itemIndex, 'generate');
 	const calls: PlannedCall[] = splitCount(n, family.imagesPerRequest).map((count) => ({
 		path: 'images/generations',
 		body: async () => ({ model, prompt, n: count, ...fields, ...extra }),

@@ -3,14 +3,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { mainBodyFields } from '../description/bodyFields';
 import { countProperty } from '../description/common';
 import { appendFields, appendImage, inspectBinaryImage, readImageBytes } from '../helpers/inputImages';
-import {
-	assertOperation,
-	invalid,
-	readBodyFields,
-	readCount,
-	readExtraBody,
-	readModel,
-} from '../helpers/parameters';
+import { invalid, readRequest } from '../helpers/parameters';
 import { ECHOED_FIELDS, pick, type ItemPlan } from '../helpers/runner';
 import { splitCount } from './generate.operation';
 
@@ -31,11 +24,7 @@ export const description: INodeProperties[] = [
 ];
 
 export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<ItemPlan> {
-	const { model, family } = readModel(ctx, itemIndex);
-	assertOperation(ctx, itemIndex, model, family, 'variation');
-	const n = readCount(ctx, itemIndex, family);
-	const fields = readBodyFields(ctx, itemIndex, family, 'variation');
-	const extra = readExtraBody(ctx, itemIndex);
+	const { model, family, n, fields, extra } = readRequest(ctx, itemIndex, 'variation');
 	const property = String(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data') ?? '').trim();
 	if (!property) {
 		throw invalid(ctx, itemIndex, 'Input Binary Property is empty', 'Enter the name of the binary property holding the image, e.g. data.');

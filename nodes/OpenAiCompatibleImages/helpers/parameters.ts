@@ -216,3 +216,14 @@ export function readExtraBody(ctx: IExecuteFunctions, itemIndex: number): IDataO
 	}
 	return value as IDataObject;
 }
+
+/** What every operation reads first, validated in this order: model, prompt (not for variations), n, the model's fields, extra JSON. */
+export function readRequest(ctx: IExecuteFunctions, itemIndex: number, operation: Operation) {
+	const { model, family } = readModel(ctx, itemIndex);
+	assertOperation(ctx, itemIndex, model, family, operation);
+	const prompt = operation === 'variation' ? undefined : readPrompt(ctx, itemIndex, family);
+	const n = readCount(ctx, itemIndex, family);
+	const fields = readBodyFields(ctx, itemIndex, family, operation);
+	const extra = readExtraBody(ctx, itemIndex);
+	return { model, family, prompt, n, fields, extra };
+}
