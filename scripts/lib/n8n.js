@@ -559,18 +559,13 @@ function parseFlatted(text) {
 }
 
 /**
- * Spawns a long-running `n8n <command>` (start, worker) in its own process group, output to
- * `logFile`. Returns { process, logs(), exited(), stop() }; stop() sends SIGTERM, SIGKILL after
- * 15 s, then kills what is left in the group (task runners).
+ * Spawns a long-running process in its own process group, output to `logFile`. Returns
+ * { process, logs(), exited(), stop() }; stop() sends SIGTERM, SIGKILL after `killAfterMs`,
+ * then kills what is left in the group (e.g. n8n's task runners).
  */
-function spawnN8nProcess(runtime, userFolder, args, env, logFile) {
+function spawnLogged(cmd, args, { cwd, env, logFile, killAfterMs }) {
 	const out = fs.openSync(logFile, 'a');
-	const child = spawn(runtime.nodeBin, [runtime.n8nBin, ...args], {
-		cwd: userFolder,
-		env: n8nEnv(runtime, userFolder, env),
-		stdio: ['ignore', out, out],
-		detached: true,
-	});
+	const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', out, out], detached: true });
 	fs.closeSync(out);
 	liveGroups.add(child.pid);
 	let exited = null;
@@ -591,13 +586,23 @@ function spawnN8nProcess(runtime, userFolder, args, env, logFile) {
 	const stop = async () => {
 		if (exited) return exited;
 		killTree(child.pid, 'SIGTERM');
-		const timer = setTimeout(() => killTree(child.pid, 'SIGKILL'), 15000);
+		const timer = setTimeout(() => killTree(child.pid, 'SIGKILL'), killAfterMs);
 		await exitPromise;
 		clearTimeout(timer);
-		killTree(child.pid, 'SIGKILL'); // leftovers in the group (task runners)
+		killTree(child.pid, 'SIGKILL'); // leftovers in the group
 		return exited;
 	};
 	return { process: child, logs, exited: () => exited, stop };
+}
+
+/** A long-running `n8n <command>` (start, worker); see spawnLogged. */
+function spawnN8nProcess(runtime, userFolder, args, env, logFile) {
+	return spawnLogged(runtime.nodeBin, [runtime.n8nBin, ...args], {
+		cwd: userFolder,
+		env: n8nEnv(runtime, userFolder, env),
+		logFile,
+		killAfterMs: 15000,
+	});
 }
 
 /**
@@ -934,42 +939,20 @@ async function startRedis({ bin, log = noop, readyTimeoutMs = 20000 } = {}) {
 	const host = '127.0.0.1';
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-redis-'));
 	const logFile = path.join(dir, 'redis.log');
-	const out = fs.openSync(logFile, 'a');
 	const args = ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
-	const child = spawn(bin, args, { cwd: dir, stdio: ['ignore', out, out], detached: true });
-	fs.closeSync(out);
-	liveGroups.add(child.pid);
-	let exited = null;
-	const exitPromise = new Promise((resolve) => {
-		child.on('exit', (code, signal) => {
-			liveGroups.delete(child.pid);
-			exited = { code, signal };
-			resolve(exited);
-		});
-	});
-	const logs = () => {
-		try {
-			return fs.readFileSync(logFile, 'utf8');
-		} catch {
-			return '';
-		}
-	};
+	const redis = spawnLogged(bin, args, { cwd: dir, env: process.env, logFile, killAfterMs: 5000 });
+	const { process: child, logs } = redis;
 	const stop = async () => {
-		if (!exited) {
-			killTree(child.pid, 'SIGTERM');
-			const timer = setTimeout(() => killTree(child.pid, 'SIGKILL'), 5000);
-			await exitPromise;
-			clearTimeout(timer);
-		}
+		const exited = await redis.stop();
 		fs.rmSync(dir, { recursive: true, force: true });
 		return exited;
 	};
 	const started = Date.now();
 	for (;;) {
-		if (exited) {
+		if (redis.exited()) {
 			const text = logs();
 			fs.rmSync(dir, { recursive: true, force: true });
-			throw new Error(`redis-server exited during startup (${JSON.stringify(exited)}):\n${tail(text)}`);
+			throw new Error(`redis-server exited during startup (${JSON.stringify(redis.exited())}):\n${tail(text)}`);
 		}
 		if (Date.now() - started > readyTimeoutMs) {
 			const text = logs();
