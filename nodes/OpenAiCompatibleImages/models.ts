@@ -91,6 +91,8 @@ export interface ModelFamily {
 	/** Input images as URLs in a JSON body; absent when the family takes file uploads only. */
 	jsonImages?: JsonImageInput;
 	fields: Partial<Record<BodyField, FieldRule>>;
+	/** Model IDs offered when the server's model list cannot be loaded. */
+	knownModels?: readonly string[];
 }
 
 const MB = 1024 * 1024;
@@ -145,6 +147,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'dall-e-2',
 		displayName: 'DALL·E 2',
+		knownModels: ['dall-e-2'],
 		pattern: '(^|/)dall-e-2',
 		operations: ['generate', 'edit', 'variation'],
 		promptMaxLength: 1000,
@@ -162,6 +165,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'dall-e-3',
 		displayName: 'DALL·E 3',
+		knownModels: ['dall-e-3'],
 		pattern: '(^|/)dall-e-3',
 		operations: ['generate'],
 		promptMaxLength: 4000,
@@ -178,6 +182,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'gpt-image-mini',
 		displayName: 'GPT Image Mini',
+		knownModels: ['gpt-image-1-mini'],
 		pattern: '(^|/)gpt-image-[0-9.]+-mini',
 		...GPT_IMAGE_BASE,
 		// The mini models do not take input_fidelity.
@@ -186,6 +191,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'gpt-image-2',
 		displayName: 'GPT Image 2',
+		knownModels: ['gpt-image-2'],
 		pattern: '(^|/)gpt-image-2',
 		...GPT_IMAGE_BASE,
 		fields: {
@@ -200,6 +206,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'gpt-image',
 		displayName: 'GPT Image',
+		knownModels: ['gpt-image-1', 'gpt-image-1.5'],
 		pattern: '(^|/)(gpt-image|chatgpt-image)',
 		...GPT_IMAGE_BASE,
 		fields: GPT_IMAGE_FIELDS,

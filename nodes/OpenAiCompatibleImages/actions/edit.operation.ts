@@ -51,7 +51,7 @@ const SOURCE_DESCRIPTION = 'Where the input images come from';
 export const description: INodeProperties[] = [
 	promptProperty(
 		['edit'],
-		'What to change in the input images, or what to make of them. DALL·E 2 takes up to 1000 characters, GPT image models 32000.',
+		'What to change in the input images, or what to make of them.',
 	),
 	{
 		displayName: 'Image Input Mode',

@@ -8,7 +8,7 @@ import { ECHOED_FIELDS, pick, type ItemPlan, type PlannedCall } from '../helpers
 export const description: INodeProperties[] = [
 	promptProperty(
 		['generate'],
-		'What the image should show. DALL·E 2 takes up to 1000 characters, DALL·E 3 4000, GPT image models 32000.',
+		'What the image should show.',
 	),
 	countProperty(['generate']),
 	...mainBodyFields('generate'),

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import type { Operation } from '../models';
+import { MODEL_FAMILIES, type Operation } from '../models';
 import { optionalBodyFields } from './bodyFields';
 
 export const ALL_OPERATIONS: Operation[] = ['generate', 'edit', 'variation'];
@@ -30,7 +30,18 @@ export const modelProperty: INodeProperties = {
 	],
 };
 
-export function promptProperty(operations: Operation[], description: string): INodeProperties {
+/** "Up to 1000 characters for DALL·E 2, 4000 for DALL·E 3, ...", read from the model table. */
+function promptLimits(operation: Operation): string {
+	const byLimit = new Map<number, string[]>();
+	for (const family of MODEL_FAMILIES) {
+		if (!family.promptMaxLength || !family.operations.includes(operation)) continue;
+		byLimit.set(family.promptMaxLength, [...(byLimit.get(family.promptMaxLength) ?? []), family.displayName]);
+	}
+	const limits = [...byLimit].map(([limit, names]) => `${limit} for ${names.join(', ')}`);
+	return limits.length ? ` Up to ${limits.join('; ')} characters.` : '';
+}
+
+export function promptProperty(operations: [Operation], intro: string): INodeProperties {
 	return {
 		displayName: 'Prompt',
 		name: 'prompt',
@@ -39,7 +50,7 @@ export function promptProperty(operations: Operation[], description: string): IN
 		default: '',
 		required: true,
 		placeholder: 'e.g. A watercolor fox reading a newspaper in a café',
-		description,
+		description: `${intro}${promptLimits(operations[0])}`,
 		displayOptions: { show: { operation: operations } },
 	};
 }

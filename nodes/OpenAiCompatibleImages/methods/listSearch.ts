@@ -5,11 +5,11 @@ import type {
 	INodeListSearchResult,
 } from 'n8n-workflow';
 
-import { IMAGE_MODEL_PATTERN } from '../models';
+import { IMAGE_MODEL_PATTERN, MODEL_FAMILIES } from '../models';
 import { apiRequest, credentialSecrets, parseJsonBody } from '../transport';
 import { redactText } from '../transport/errors';
 
-const WELL_KNOWN_MODELS = ['gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5', 'gpt-image-2', 'dall-e-3', 'dall-e-2'];
+const WELL_KNOWN_MODELS = MODEL_FAMILIES.flatMap((family) => family.knownModels ?? []);
 
 /** Models that name an image model first, then the rest, each alphabetically. */
 export function sortModels(ids: string[]): string[] {
