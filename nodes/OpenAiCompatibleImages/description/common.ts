@@ -30,15 +30,17 @@ export const modelProperty: INodeProperties = {
 	],
 };
 
-/** "Up to 1000 characters for DALL·E 2, 4000 for DALL·E 3, ...", read from the model table. */
+/** "Length limits: 1000 characters for DALL·E 2; 4000 for DALL·E 3; ...", read from the model table. */
 function promptLimits(operation: Operation): string {
 	const byLimit = new Map<number, string[]>();
 	for (const family of MODEL_FAMILIES) {
 		if (!family.promptMaxLength || !family.operations.includes(operation)) continue;
 		byLimit.set(family.promptMaxLength, [...(byLimit.get(family.promptMaxLength) ?? []), family.displayName]);
 	}
-	const limits = [...byLimit].map(([limit, names]) => `${limit} for ${names.join(', ')}`);
-	return limits.length ? ` Up to ${limits.join('; ')} characters.` : '';
+	const limits = [...byLimit].map(
+		([limit, names], index) => `${limit}${index === 0 ? ' characters' : ''} for ${names.join(', ')}`,
+	);
+	return limits.length ? ` Length limits: ${limits.join('; ')}.` : '';
 }
 
 export function promptProperty(operations: [Operation], intro: string): INodeProperties {
