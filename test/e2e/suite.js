@@ -146,6 +146,7 @@ function describeMajor(major) {
 					wf.generateWorkflow(),
 					wf.editWorkflow(),
 					wf.continueOnFailWorkflow(),
+					wf.faultsWorkflow(),
 					wf.example('batch-generate-edit-save.json'),
 					wf.example('webhook-generate-image.json'),
 				]),
@@ -401,6 +402,29 @@ function describeMajor(major) {
 					served: request.images,
 				});
 			}
+		});
+
+		test('Upstream faults in one batch with Continue On Fail: every item is an image or a clear error item', async () => {
+			const { cases, nodeName } = wf.FAULTS;
+			for (const [prompt, behaviour] of cases) {
+				if (Object.keys(behaviour).length) ctx.images.respondNext({ ...behaviour, when: (request) => request.body && request.body.prompt === prompt });
+			}
+			const run = await execute('E2eFaultBatch001');
+			const items = n8n.nodeOutput(run, nodeName);
+			expect(items).toHaveLength(cases.length);
+			cases.forEach(([prompt, , expected], index) => {
+				const item = items[index];
+				expect(item.pairedItem).toEqual({ item: index });
+				if (expected) {
+					expect([prompt, item.json.error]).toEqual([prompt, expect.stringMatching(expected)]);
+					expect(item.binary).toBeUndefined();
+				} else {
+					expect(item.json).toMatchObject({ prompt, mimeType: 'image/png' });
+					expect(item.binary.data.mimeType).toBe('image/png');
+				}
+			});
+			// One request per item: Max Retries 0 here, and nothing is sent twice.
+			expect(ctx.images.imageRequests()).toHaveLength(cases.length);
 		});
 
 		test('Example batch-generate-edit-save.json writes three images to IMAGES_OUTPUT_DIR', async () => {

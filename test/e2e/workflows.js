@@ -224,6 +224,50 @@ function continueOnFailWorkflow() {
 	});
 }
 
+/** Faults in real n8n: one item per upstream fault, Continue On Fail, no retries, a short timeout. */
+const FAULTS = {
+	nodeName: 'Generate (faults)',
+	// prompt → [server behaviour, expected error (RegExp) or null for an image]
+	cases: [
+		['fine first', {}, null],
+		['fault 401 json', { status: 401, json: { error: { message: 'Invalid token for this group', type: 'new_api_error' } } }, /^Invalid token for this group \(HTTP 401\)$/],
+		['fault 429 text', { status: 429, text: 'Too Many Requests: slow down' }, /^Too Many Requests: slow down \(HTTP 429\)$/],
+		['fault 502 html', { status: 502, html: '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>' }, /^HTML error page: 502 Bad Gateway \(HTTP 502\)$/],
+		['fault 200 error body', { shape: 'error200' }, /HTTP 200 with an error body/],
+		['fault empty data', { shape: 'empty' }, /^The provider returned no image$/],
+		['fault invalid base64', { shape: 'invalidBase64' }, /not valid base64/],
+		['fault not an image', { shape: 'notAnImage' }, /not a PNG, JPEG, WebP or GIF image/],
+		['fault malformed json', { status: 200, text: '{"data": [' }, /not a JSON object/],
+		['fault connection reset', { destroy: true }, /connection/i],
+		['fault never answers', { hang: true }, /did not answer within 3 s/],
+		['fine last', {}, null],
+	],
+};
+
+function faultsWorkflow() {
+	const nodes = [
+		trigger(),
+		...promptItems(FAULTS.cases.map(([prompt]) => prompt)),
+		imagesNode(
+			FAULTS.nodeName,
+			{
+				operation: 'generate',
+				model: model('flux-dev'),
+				prompt: '={{ $json.prompt }}',
+				n: 1,
+				options: { maxRetries: 0, timeout: 3 },
+			},
+			[660, 0],
+			{ onError: 'continueRegularOutput' },
+		),
+	];
+	return workflow('E2eFaultBatch001', 'E2E: upstream faults with continue on fail', nodes, {
+		Start: { main: [[link('Prompts')]] },
+		Prompts: { main: [[link('One Item per Prompt')]] },
+		'One Item per Prompt': { main: [[link(FAULTS.nodeName)]] },
+	});
+}
+
 /** 4. Queue mode: Webhook → Generate → Edit (the generated image) → Respond to Webhook with the PNG. */
 const QUEUE = {
 	id: 'E2eQueueWebhook1',
@@ -298,6 +342,8 @@ module.exports = {
 	GENERATE,
 	EDIT,
 	CONTINUE,
+	FAULTS,
+	faultsWorkflow,
 	QUEUE,
 	generateWorkflow,
 	editWorkflow,
