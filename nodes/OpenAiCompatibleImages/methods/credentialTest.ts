@@ -9,7 +9,7 @@ import {
 	credentialProblem,
 	secretsOf,
 } from '../../../credentials/OpenAiCompatibleImagesApi.credentials';
-import { cleanBaseUrl } from '../transport';
+import { cleanBaseUrl, urlBelow } from '../transport';
 import { decodeErrorBody, redactText } from '../transport/errors';
 
 /**
@@ -30,7 +30,7 @@ export async function testCredential(
 	const problem = credentialProblem(data);
 	if (problem) return { status: 'Error', message: problem };
 	const { headers, qs } = authenticationFor(data);
-	const url = data.authentication === 'azure' ? `${base}/openai/models` : `${base}/models`;
+	const url = urlBelow(base, data, 'models');
 	let response: { statusCode: number; body: unknown; headers?: Record<string, string> };
 	try {
 		// Credential tests only get the request helper; it is given the same auth as `authenticate` applies.

@@ -130,10 +130,20 @@ export async function endpointFor(ctx: RequestContext, path: string, model?: str
 			description: 'Open the credential used by this node and correct the field.',
 		});
 	}
-	if (credentials.authentication !== 'azure') return { base, url: `${base}/${path}` };
+	return { base, url: urlBelow(base, credentials, path, model) };
+}
+
+/** The URL of an API path below a cleaned Base URL, for the credential's authentication type. */
+export function urlBelow(
+	base: string,
+	credentials: ICredentialDataDecryptedObject,
+	path: string,
+	model?: string,
+): string {
+	if (credentials.authentication !== 'azure') return `${base}/${path}`;
 	// Azure routes image calls by deployment; the model field names it.
-	if (path === 'models') return { base, url: `${base}/openai/models` };
-	return { base, url: `${base}/openai/deployments/${encodeURIComponent(model ?? '')}/${path}` };
+	if (path === 'models') return `${base}/openai/models`;
+	return `${base}/openai/deployments/${encodeURIComponent(model ?? '')}/${path}`;
 }
 
 /** The credential's secrets (key, custom header values), to redact them from anything shown; none when unset. */
