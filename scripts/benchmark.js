@@ -50,6 +50,7 @@ const WORKLOADS = [
 		items: 10, n: 1, model: 'dall-e-2', size: '1024x1024', latencyMs: 100, image: { width: 724, height: 724, noise: true },
 		variants: [
 			{ node: OURS, label: 'this node, Concurrency 10', concurrency: 10 },
+			{ node: OURS, label: 'this node, Concurrency 10, URL answers (downloads streamed)', concurrency: 10, responseFormat: 'url' },
 			{ node: BUILT_IN, label: 'built-in OpenAI node' },
 		],
 	},
@@ -59,13 +60,14 @@ const WORKLOADS = [
 		items: 1, n: 1, model: 'dall-e-2', size: '1024x1024', latencyMs: 0, image: { width: 4096, height: 4096, noise: true },
 		variants: [
 			{ node: OURS, label: 'this node' },
+			{ node: OURS, label: 'this node, URL answer (download streamed to disk)', responseFormat: 'url' },
 			{ node: BUILT_IN, label: 'built-in OpenAI node' },
 		],
 	},
 ];
 
 function workflowFor(workload, variant, credentials) {
-	const id = `Bench${workload.key}${variant.node === OURS ? 'O' : 'B'}${variant.concurrency ?? 0}`.slice(0, 16).padEnd(16, 'x');
+	const id = `Bench${workload.key}${variant.node === OURS ? 'O' : 'B'}${variant.responseFormat === 'url' ? 'U' : ''}${variant.concurrency ?? 0}`.slice(0, 16).padEnd(16, 'x');
 	const path = `bench-${id}`;
 	const n = variant.n ?? workload.n;
 	const imageNode =
@@ -80,7 +82,10 @@ function workflowFor(workload, variant, credentials) {
 						prompt: '={{ $json.prompt }}',
 						n,
 						size: workload.size,
-						options: variant.concurrency ? { concurrency: variant.concurrency } : {},
+						options: {
+							...(variant.concurrency ? { concurrency: variant.concurrency } : {}),
+							...(variant.responseFormat ? { response_format: variant.responseFormat } : {}),
+						},
 					},
 					credentials: { openAiCompatibleImagesApi: { id: credentials.ours, name: 'bench ours' } },
 				}
@@ -165,7 +170,8 @@ async function measure(server, imageServer, workflow, workload, variant) {
 	const images = run.data.main[0].length;
 	const served = imageServer.imageRequests();
 	const servedBytes = served.flatMap((request) => request.images ?? []).reduce((sum, image) => sum + image.size, 0);
-	const serverMs = busyMs(served);
+	// Image downloads (URL answers) are the server's time too, as the inline images' transfer is.
+	const serverMs = busyMs(imageServer.requests.filter((request) => served.includes(request) || request.kind === 'download'));
 	return {
 		workload: workload.key,
 		label: variant.label,

@@ -4,7 +4,8 @@
  * folder and sqlite database, a throw-away `redis-server` on loopback (installed by the global
  * setup when missing), binary data in the database (N8N_DEFAULT_BINARY_DATA_MODE=database, the
  * 2.x default in queue mode). A production webhook on the main enqueues the execution; the worker
- * runs Generate → Edit against the loopback image server and the Respond to Webhook answer travels
+ * runs Generate → Edit (whose answer is a URL the worker downloads) against the loopback image
+ * server and the Respond to Webhook answer travels
  * back through Redis to the caller. Skipped when N8N_E2E_MAJORS does not list 2.
  */
 
@@ -91,6 +92,8 @@ const version = pinnedVersion(MAJOR);
 	test('Webhook → Generate → Edit runs on the worker; the caller gets the edited PNG', async () => {
 		const { main, worker, images } = ctx;
 		await main.activateWorkflow(wf.QUEUE.id);
+		// The edit answers with a URL, so the worker also streams a download into database storage.
+		images.respondNext({ when: (request) => request.kind === 'edit', shape: 'url' });
 		const prompt = 'A lighthouse on a cliff';
 		const res = await timed('webhook round trip (generate + edit on the worker)', () =>
 			main.waitForWebhook(`${wf.QUEUE.path}?prompt=${encodeURIComponent(prompt)}`, { signal: AbortSignal.timeout(120000) }, 60000),
@@ -118,8 +121,10 @@ const version = pinnedVersion(MAJOR);
 		expect(files).toEqual([
 			{ name: 'image', filename: 'a-lighthouse-on-a-cliff-1.png', contentType: 'image/png', size: generate.images[0].size, sha256: generate.images[0].sha256 },
 		]);
-		// The caller got exactly the picture the edit answered with.
+		// The caller got exactly the picture the edit answered with, downloaded from its URL.
 		expect(edit.images).toHaveLength(1);
+		const downloads = images.requests.filter((request) => request.kind === 'download');
+		expect(downloads.map((request) => [request.status, request.headers.authorization])).toEqual([[200, undefined]]);
 		expect({ size: body.length, sha256: sha256(body) }).toEqual({ size: edit.images[0].size, sha256: edit.images[0].sha256 });
 
 		// It ran on the worker: the main enqueued it, the worker started and finished that job,

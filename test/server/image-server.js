@@ -26,7 +26,7 @@ const { renderPromptImage, encodeImage } = require('./images');
  *   delayMs?: number, shape?: 'url' | 'dataUrlInB64' | 'dataUrlInUrl' | 'emptyUrlBesideB64' | 'siliconflow' | 'together' | 'noCreated' | 'empty' | 'noImageData' | 'invalidBase64' | 'notAnImage' | 'error200',
  *   format?: 'png' | 'jpeg' | 'webp' | 'gif', destroy?: boolean, hang?: boolean, truncate?: boolean, times?: number,
  *   only?: string, when?: (request: RecordedRequest) => boolean, redirect?: string, stall?: boolean, trickleMs?: number,
- *   reset?: boolean
+ *   reset?: boolean, pauseUntil?: Promise<unknown>
  * }} Behaviour
  * `only: 'download'` applies a behaviour to the next image download (`/files/...`), `only: 'other'`
  * to the next request to an unknown path; neither takes behaviours without it. `when` limits a
@@ -37,7 +37,8 @@ const { renderPromptImage, encodeImage } = require('./images');
  * `truncate` sends half the body, then closes the connection; `reset` sends half the body, then
  * resets the connection (TCP RST); `stall` sends the headers and half the
  * body, then nothing more while keeping the connection open; `trickleMs` sends one byte per interval
- * for ever.
+ * for ever; `pauseUntil` sends half the body, waits for the promise, then sends the rest (to look
+ * at the client while a body is half-way).
  */
 
 const DEFAULT_MODELS = [
@@ -137,6 +138,13 @@ async function startImageServer(options = {}) {
 				clearInterval(timer);
 				timers.delete(timer);
 			});
+			return;
+		}
+		if (behaviour.pauseUntil) {
+			const rest = body.subarray(half.length);
+			res.writeHead(status, { ...headers, 'content-length': body.length });
+			res.write(half);
+			behaviour.pauseUntil.then(() => res.end(rest), () => res.destroy());
 			return;
 		}
 		if (behaviour.truncate || behaviour.stall || behaviour.reset) {
@@ -279,7 +287,7 @@ async function startImageServer(options = {}) {
 		}
 		if (request.kind === 'other') return sendJson(res, 404, errorBody(`Unknown path ${request.path}`));
 		const body = imagesFor(request, behaviour);
-		if (behaviour.truncate || behaviour.stall || behaviour.trickleMs || behaviour.reset) {
+		if (behaviour.truncate || behaviour.stall || behaviour.trickleMs || behaviour.reset || behaviour.pauseUntil) {
 			return sendBody(res, 200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(body)), behaviour);
 		}
 		return sendJson(res, 200, body);

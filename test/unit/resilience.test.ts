@@ -169,6 +169,16 @@ describe('Retries', () => {
 		expect(server.imageRequests()).toHaveLength(2);
 	});
 
+	test.each([
+		['reset (TCP RST)', { reset: true }],
+		['closed', { truncate: true }],
+	])('an answer %s half-way is retried', async (_name, behaviour) => {
+		server.respondNext(behaviour);
+		const output = await generateWith({ maxRetries: 1 });
+		expect(output).toHaveLength(1);
+		expect(server.imageRequests()).toHaveLength(2);
+	});
+
 	test('after the last retry the error says how many attempts were made', async () => {
 		server.respondNext({ status: 503, headers: quickly, times: 3 });
 		await expect(generateWith({})).rejects.toThrow(/\(HTTP 503\) \(after 3 attempts\)/);

@@ -1,8 +1,16 @@
-import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
+import {
+	NodeApiError,
+	NodeOperationError,
+	type IBinaryData,
+	type IDataObject,
+	type IExecuteFunctions,
+	type JsonObject,
+} from 'n8n-workflow';
 
-import { afterAttempts, DEFAULT_MAX_RETRIES, failureReason, sendWithRetries } from '../transport';
+import { afterAttempts, DEFAULT_MAX_RETRIES, failureReason, sendWithRetries, type ApiResponse } from '../transport';
 import { decodeErrorBody } from '../transport/errors';
 import { LongString, decodeBase64Bytes } from '../transport/json';
+import { peekStream, readAtMost, type BodyStream } from '../transport/stream';
 import { detectImageFormat, imageDimensions, type Dimensions, type ImageFormat } from './images';
 
 /** One image of a provider response, before its bytes are fetched. */
@@ -20,12 +28,19 @@ export interface ParsedResponse {
 	meta: IDataObject;
 }
 
-export interface FetchedImage {
-	bytes: Buffer;
+/** One image in n8n's binary storage, with what its bytes told about it. */
+export interface StoredImage {
+	binary: IBinaryData;
 	format: ImageFormat;
 	dimensions?: Dimensions;
 	/** The http(s) URL the image came from, when it was downloaded. */
 	sourceUrl?: string;
+}
+
+/** Facts about image bytes (format, dimensions), checked before they are stored. */
+interface InspectedImage {
+	format: ImageFormat;
+	dimensions?: Dimensions;
 }
 
 const META_FIELDS = ['created', 'usage', 'size', 'quality', 'background', 'output_format', 'seed', 'timings'];
@@ -107,46 +122,73 @@ function decodeBase64(ctx: IExecuteFunctions, data: string | LongString, itemInd
 	return bytes;
 }
 
-/** Checks that the bytes are an image and learns its format and size from them. */
-export function inspectImage(
-	ctx: IExecuteFunctions,
-	bytes: Buffer,
-	itemIndex: number,
-	sourceUrl?: string,
-): FetchedImage {
+/** The error for bytes that are not an image, showing how they start (often an HTML or JSON error). */
+function notAnImage(ctx: IExecuteFunctions, bytes: Buffer, itemIndex: number, sourceUrl?: string): NodeOperationError {
+	const preview = bytes.subarray(0, 60).toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim();
+	return new NodeOperationError(
+		ctx.getNode(),
+		`The provider returned data that is not a PNG, JPEG, WebP or GIF image${sourceUrl ? ` from ${sourceUrl}` : ''}`,
+		{ description: `It starts with: "${preview}"`, itemIndex },
+	);
+}
+
+/** Format and size of an image from its bytes (or their start); undefined when they are not an image. */
+function inspectImage(bytes: Buffer): InspectedImage | undefined {
 	const format = detectImageFormat(bytes);
-	if (!format) {
-		const preview = bytes.subarray(0, 60).toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim();
-		throw new NodeOperationError(
-			ctx.getNode(),
-			`The provider returned data that is not a PNG, JPEG, WebP or GIF image${sourceUrl ? ` from ${sourceUrl}` : ''}`,
-			{ description: `It starts with: "${preview}"`, itemIndex },
-		);
-	}
-	return { bytes, format, dimensions: imageDimensions(bytes, format.format), sourceUrl };
+	return format && { format, dimensions: imageDimensions(bytes, format.format) };
+}
+
+/** Stores image bytes held in memory (decoded from base64) in n8n's binary storage. */
+async function storeBytes(ctx: IExecuteFunctions, bytes: Buffer, itemIndex: number): Promise<StoredImage> {
+	const image = inspectImage(bytes);
+	if (!image) throw notAnImage(ctx, bytes, itemIndex);
+	const binary = await ctx.helpers.prepareBinaryData(bytes, 'image', image.format.mimeType);
+	binary.fileExtension = image.format.extension;
+	return { ...image, binary };
+}
+
+/** Bytes of a download read before storing it: enough for the type and for most image headers. */
+const MIN_PEEK_BYTES = 64;
+/** A JPEG's size sits after its metadata segments; beyond this much it is left out. */
+const MAX_PEEK_BYTES = 512 * 1024;
+/** Of an error answer, the part worth showing. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
+/** Whether the start of a download tells all the node wants to know before storing it. */
+function headerRead(head: Buffer): boolean {
+	if (head.length < MIN_PEEK_BYTES) return false;
+	const format = detectImageFormat(head);
+	return format?.format !== 'jpeg' || imageDimensions(head, 'jpeg') !== undefined;
+}
+
+/** A download attempt's answer: the error body, the start of a body that is not an image, or the stored image. */
+interface DownloadResponse extends ApiResponse {
+	stored?: StoredImage;
 }
 
 /**
- * The bytes of one image: decoded from base64 or a data: URL, or downloaded. Downloads use
- * n8n's plain HTTP helper, so neither the API key nor the credential's custom headers are sent,
- * and are retried like API requests.
+ * The image of one response entry, stored in n8n's binary storage: decoded from base64 or a
+ * data: URL, or downloaded. Downloads stream into the storage (a file in n8n's default
+ * filesystem mode) after their first bytes were checked, so a large image is never held in
+ * memory; they use n8n's plain HTTP helper, so neither the API key nor the credential's custom
+ * headers are sent, and are retried like API requests.
  */
-export async function fetchImage(
+export async function storeImage(
 	ctx: IExecuteFunctions,
 	entry: ImageEntry,
 	itemIndex: number,
 	timeout: number,
 	maxRetries = DEFAULT_MAX_RETRIES,
-): Promise<FetchedImage> {
-	if (entry.base64) return inspectImage(ctx, decodeBase64(ctx, entry.base64, itemIndex), itemIndex);
+): Promise<StoredImage> {
+	if (entry.base64) return await storeBytes(ctx, decodeBase64(ctx, entry.base64, itemIndex), itemIndex);
 	if (entry.url instanceof LongString) {
 		if (!entry.url.startsWithIgnoringCase('data:')) {
 			throw new NodeOperationError(ctx.getNode(), 'The provider returned an image URL that is too long to be a web address', { itemIndex });
 		}
-		return inspectImage(ctx, decodeBase64(ctx, entry.url, itemIndex), itemIndex);
+		return await storeBytes(ctx, decodeBase64(ctx, entry.url, itemIndex), itemIndex);
 	}
 	const url = entry.url as string;
-	if (/^data:/i.test(url)) return inspectImage(ctx, decodeBase64(ctx, url, itemIndex), itemIndex);
+	if (/^data:/i.test(url)) return await storeBytes(ctx, decodeBase64(ctx, url, itemIndex), itemIndex);
 	let parsed: URL | undefined;
 	try {
 		parsed = new URL(url);
@@ -162,25 +204,42 @@ export async function fetchImage(
 			{ description: 'Only http and https image URLs are downloaded, and data: URLs decoded.', itemIndex },
 		);
 	}
-	const { response, failure, attempts } = await sendWithRetries(
-		ctx,
-		maxRetries,
-		itemIndex,
-		async (signal) =>
-			await ctx.helpers.httpRequest({
-				method: 'GET',
-				url,
-				encoding: 'arraybuffer',
-				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
-				timeout,
-				maxRedirects: 5,
-				// Cancels with the execution (the plain helper does not wire that) and ends a download
-				// that never completes.
-				abortSignal: signal,
-			}),
-		timeout,
-	);
+	// One attempt: request, check the first bytes, stream the rest into storage. A failure
+	// anywhere (reset, stall past the timeout) fails the attempt, and storage drops the partial file.
+	const attempt = async (signal: AbortSignal): Promise<DownloadResponse> => {
+		const answer = (await ctx.helpers.httpRequest({
+			method: 'GET',
+			url,
+			encoding: 'stream',
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout,
+			maxRedirects: 5,
+			// Cancels with the execution (the plain helper does not wire that) and ends a download
+			// that never completes.
+			abortSignal: signal,
+		})) as { statusCode: number; headers: ApiResponse['headers']; body: BodyStream };
+		const stream = answer.body;
+		// The helper stops waiting on abort, but a body already handed over must be ended here.
+		const stop = () => stream.destroy(signal.reason as Error);
+		signal.addEventListener('abort', stop, { once: true });
+		let consumed = false;
+		try {
+			if (answer.statusCode >= 300) return { ...answer, body: await readAtMost(stream, ERROR_BODY_BYTES) };
+			const { head, ended } = await peekStream(stream, headerRead, MAX_PEEK_BYTES);
+			const image = inspectImage(head);
+			if (!image) return { ...answer, body: head };
+			const binary = await ctx.helpers.prepareBinaryData(ended ? head : stream, 'image', image.format.mimeType);
+			consumed = true;
+			binary.fileExtension = image.format.extension;
+			return { ...answer, body: Buffer.alloc(0), stored: { ...image, binary, sourceUrl: url } };
+		} finally {
+			signal.removeEventListener('abort', stop);
+			// Not stored (an error page, not an image, a failure): release the connection.
+			if (!consumed) stream.destroy();
+		}
+	};
+	const { response, failure, attempts } = await sendWithRetries<DownloadResponse>(ctx, maxRetries, itemIndex, attempt, timeout);
 	const tries = afterAttempts(attempts);
 	if (!response) {
 		throw new NodeApiError(ctx.getNode(), { message: failure?.message ?? '' } as JsonObject, {
@@ -190,9 +249,8 @@ export async function fetchImage(
 			itemIndex,
 		});
 	}
-	const bytes = response.body;
 	if (response.statusCode >= 300) {
-		const upstream = decodeErrorBody(bytes, String(response.headers['content-type'] ?? ''));
+		const upstream = decodeErrorBody(response.body, String(response.headers['content-type'] ?? ''));
 		throw new NodeApiError(ctx.getNode(), { message: upstream.message } as JsonObject, {
 			message: `Downloading the image from ${parsed.host} failed: ${upstream.message} (HTTP ${response.statusCode})${tries}`,
 			description: 'Image URLs from providers expire after a while; run the node again.',
@@ -200,5 +258,7 @@ export async function fetchImage(
 			itemIndex,
 		});
 	}
-	return inspectImage(ctx, bytes, itemIndex, url);
+	// Without a stored image, the body was not one: its first bytes tell what it was.
+	if (!response.stored) throw notAnImage(ctx, response.body, itemIndex, url);
+	return response.stored;
 }

@@ -10,7 +10,7 @@ import { apiRequest, credentialSecrets, parseJsonBody, throwIfCancelled } from '
 import { redactSecrets } from '../transport/errors';
 import { fileStem } from './images';
 import { runSettings, type RunSettings } from './parameters';
-import { fetchImage, parseImageResponse } from './response';
+import { parseImageResponse, storeImage } from './response';
 
 /** One API call an item needs; an item asking for more images than a call returns needs several. */
 export interface PlannedCall {
@@ -41,7 +41,8 @@ export function pick(source: IDataObject, fields: readonly string[]): IDataObjec
 
 export type PlanItem = (ctx: IExecuteFunctions, itemIndex: number) => Promise<ItemPlan>;
 
-interface StoredImage {
+/** An image of an item's output: stored binary data and the JSON that describes it. */
+interface OutputImage {
 	binary: IBinaryData;
 	json: IDataObject;
 }
@@ -80,7 +81,7 @@ async function sendCall(
 	itemIndex: number,
 	plan: ItemPlan,
 	call: PlannedCall,
-): Promise<StoredImage[]> {
+): Promise<OutputImage[]> {
 	const response = await apiRequest(ctx, {
 		method: 'POST',
 		path: call.path,
@@ -94,10 +95,10 @@ async function sendCall(
 	// The raw body and each image's base64 are dropped as soon as they are decoded, so a large
 	// image is held about once at a time, not three times over.
 	response.body = Buffer.alloc(0);
-	const stored: StoredImage[] = [];
+	const output: OutputImage[] = [];
 	// Images of one call are fetched one after the other: the pool already bounds parallel work.
 	for (const entry of entries) {
-		const image = await fetchImage(ctx, entry, itemIndex, settings.timeout, settings.maxRetries);
+		const image = await storeImage(ctx, entry, itemIndex, settings.timeout, settings.maxRetries);
 		entry.base64 = undefined;
 		const json: IDataObject = {
 			model: plan.model,
@@ -108,17 +109,15 @@ async function sendCall(
 			...(image.dimensions ?? {}),
 			...(image.sourceUrl ? { url: image.sourceUrl } : {}),
 		};
-		const binary = await ctx.helpers.prepareBinaryData(image.bytes, 'image', image.format.mimeType);
-		binary.fileExtension = image.format.extension;
-		stored.push({ binary, json });
+		output.push({ binary: image.binary, json });
 	}
-	return stored;
+	return output;
 }
 
 function outputFor(
 	itemIndex: number,
 	plan: ItemPlan,
-	images: StoredImage[],
+	images: OutputImage[],
 	settings: RunSettings,
 ): INodeExecutionData[] {
 	const stem = fileStem(plan.prompt, plan.fileStem);
@@ -218,7 +217,7 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 			output.push(errorItem(fail(failure.reason, itemIndex), itemIndex));
 			return;
 		}
-		const images = settled.flatMap((result) => (result as PromiseFulfilledResult<StoredImage[]>).value);
+		const images = settled.flatMap((result) => (result as PromiseFulfilledResult<OutputImage[]>).value);
 		output.push(...outputFor(itemIndex, plan, images, settings));
 	});
 	for (const item of output) redactSecrets(item.json, secrets);

@@ -59,6 +59,9 @@ const RETRYABLE_CODES = new Set([
 	'ENETUNREACH',
 	'EHOSTUNREACH',
 	'ERR_SOCKET_CONNECTION_TIMEOUT',
+	// axios's code for an answer cut off after its headers ("stream has been aborted").
+	'ERR_BAD_RESPONSE',
+	'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 const MAX_RETRY_AFTER_MS = 60_000;
 
@@ -226,8 +229,8 @@ export interface Failure {
 }
 
 /** The last attempt of a request: a response (2xx or not) or a transport failure. */
-export interface RetryOutcome {
-	response?: ApiResponse;
+export interface RetryOutcome<R extends ApiResponse = ApiResponse> {
+	response?: R;
 	failure?: Failure;
 	attempts: number;
 }
@@ -292,16 +295,16 @@ async function withDeadline<T>(request: Promise<T>, deadline: AbortSignal): Prom
  * trickles). Waits what the server asks (retry-after-ms, retry-after), else backs off
  * exponentially. A cancelled execution throws at once, also in the middle of a wait.
  */
-export async function sendWithRetries(
+export async function sendWithRetries<R extends ApiResponse = ApiResponse>(
 	ctx: RequestContext,
 	maxRetries: number,
 	itemIndex: number | undefined,
 	send: (signal: AbortSignal) => Promise<unknown>,
 	timeoutMs = DEFAULT_TIMEOUT_MS,
-): Promise<RetryOutcome> {
+): Promise<RetryOutcome<R>> {
 	for (let attempt = 0; ; attempt++) {
 		throwIfCancelled(ctx, itemIndex);
-		const outcome: RetryOutcome = { attempts: attempt + 1 };
+		const outcome: RetryOutcome<R> = { attempts: attempt + 1 };
 		const deadline = AbortSignal.timeout(timeoutMs);
 		const cancel = cancelSignal(ctx);
 		const started = Date.now();
@@ -309,7 +312,7 @@ export async function sendWithRetries(
 			const response = (await withDeadline(
 				send(cancel ? AbortSignal.any([cancel, deadline]) : deadline),
 				deadline,
-			)) as ApiResponse;
+			)) as R;
 			response.body = Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body ?? '');
 			outcome.response = response;
 		} catch (error) {

@@ -1,0 +1,81 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+
+/**
+ * A response body as n8n's HTTP helper returns it for `encoding: 'stream'`: a Node Readable,
+ * named through n8n's own types because verified nodes may not import Node modules.
+ */
+export type BodyStream = Exclude<Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0], Buffer>;
+
+/** The first `limit` bytes of a stream (an error page, say); the rest is not read, the stream is destroyed. */
+export async function readAtMost(stream: BodyStream, limit: number): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	let length = 0;
+	try {
+		for await (const chunk of stream) {
+			chunks.push(chunk as Buffer);
+			length += (chunk as Buffer).length;
+			if (length >= limit) break;
+		}
+	} finally {
+		stream.destroy();
+	}
+	return Buffer.concat(chunks).subarray(0, limit);
+}
+
+export interface Peeked {
+	/** The bytes read so far: the whole body when `ended`, else its start. */
+	head: Buffer;
+	ended: boolean;
+}
+
+/**
+ * Reads the start of a stream until `enough` says so (or `max` bytes, or the end) and puts it
+ * back (unless the stream ended: then `head` is the whole body), so that a download can be checked (is it an image, which type, which size) before it is
+ * streamed on into storage. Rejects when the stream fails or closes early.
+ */
+export async function peekStream(
+	stream: BodyStream,
+	enough: (head: Buffer) => boolean,
+	max: number,
+): Promise<Peeked> {
+	const chunks: Buffer[] = [];
+	let length = 0;
+	let ended = false;
+	await new Promise<void>((resolve, reject) => {
+		const finish = (error?: Error) => {
+			stream.off('readable', onReadable);
+			stream.off('end', onEnd);
+			stream.off('error', finish);
+			stream.off('close', onClose);
+			if (error) reject(error);
+			else resolve();
+		};
+		const onReadable = () => {
+			for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null) {
+				chunks.push(chunk);
+				length += chunk.length;
+				if (length >= max || enough(chunks.length === 1 ? chunk : Buffer.concat(chunks))) {
+					// Back to the front at once, in this tick: a stream that has received its last byte
+					// emits 'end' on the next tick unless something is in its buffer again.
+					stream.unshift(Buffer.concat(chunks));
+					return finish();
+				}
+			}
+		};
+		const onEnd = () => {
+			ended = true;
+			finish();
+		};
+		const onClose = () =>
+			finish(
+				(stream.errored as Error | null) ??
+					Object.assign(new Error('The connection closed before the body ended'), { code: 'ECONNRESET' }),
+			);
+		if (stream.destroyed) return onClose();
+		stream.on('readable', onReadable);
+		stream.once('end', onEnd);
+		stream.once('error', finish);
+		stream.once('close', onClose);
+	});
+	return { head: Buffer.concat(chunks), ended };
+}
