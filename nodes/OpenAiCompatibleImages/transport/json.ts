@@ -80,6 +80,35 @@ for (const ignored of ' \t\r\n=') DECODE[ignored.charCodeAt(0)] = SKIP;
  * breaks), without making a string of it. Returns undefined when it is not base64.
  */
 export function decodeBase64Bytes(raw: Buffer): Buffer | undefined {
+	return decodePlainBase64(raw) ?? decodeEscapedBase64(raw);
+}
+
+/** Characters decoded per native call: a multiple of 4, small enough to keep the strings short. */
+const NATIVE_SLICE = 1024 * 1024;
+
+/**
+ * Node's own decoder (about three times faster than a loop in JavaScript), a slice at a time so
+ * that the text it needs is never large. Node skips characters outside the alphabet silently, so
+ * a slice that decodes to fewer bytes than its length promises (whitespace, escapes, garbage)
+ * leaves the whole value to the careful decoder.
+ */
+function decodePlainBase64(raw: Buffer): Buffer | undefined {
+	if (raw.length % 4 !== 0) return undefined;
+	const out = Buffer.allocUnsafe((raw.length / 4) * 3);
+	let written = 0;
+	for (let start = 0; start < raw.length; start += NATIVE_SLICE) {
+		const end = Math.min(start + NATIVE_SLICE, raw.length);
+		const text = raw.toString('latin1', start, end);
+		const padding = end < raw.length ? 0 : text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+		const decoded = out.write(text, written, 'base64');
+		if (decoded !== ((end - start) / 4) * 3 - padding) return undefined;
+		written += decoded;
+	}
+	return out.subarray(0, written);
+}
+
+/** Base64 with JSON escapes, line breaks or padding in odd places, checked character by character. */
+function decodeEscapedBase64(raw: Buffer): Buffer | undefined {
 	const out = Buffer.allocUnsafe(Math.floor((raw.length * 3) / 4) + 3);
 	let written = 0;
 	let bits = 0;
