@@ -262,6 +262,18 @@ describe('Timeout', () => {
 		expect(output).toHaveLength(1);
 		expect(server.imageRequests()).toHaveLength(2);
 	});
+
+	// (A body that stalls without another byte is left to the server to close: n8n's HTTP layer
+	// hands the body over through a reader that only notices its end on the next byte.)
+	test('an answer that trickles for ever fails after the Timeout and its connection is closed', async () => {
+		server.respondNext({ trickleMs: 100 });
+		const { ms, result } = await timed(() => generateWith({ timeout: 1, maxRetries: 0 }));
+		expect(reasonOf(result).message).toMatch(/did not answer within 1 s$/);
+		expect(ms).toBeLessThan(2000);
+		// Disconnected at the deadline, not left open for as long as the server keeps sending.
+		await until(() => server.imageRequests()[0].endedAt !== undefined, 500);
+		expect(server.imageRequests()[0].endedAt! - server.imageRequests()[0].startedAt).toBeLessThan(1500);
+	});
 });
 
 describe('Cancellation', () => {

@@ -10,7 +10,7 @@ import {
 import { afterAttempts, DEFAULT_MAX_RETRIES, failureReason, sendWithRetries, type ApiResponse } from '../transport';
 import { decodeErrorBody } from '../transport/errors';
 import { LongString, decodeBase64Bytes } from '../transport/json';
-import { peekStream, readAtMost, type BodyStream } from '../transport/stream';
+import { destroyOnAbort, peekStream, readAtMost, type BodyStream } from '../transport/stream';
 import { detectImageFormat, imageDimensions, type Dimensions, type ImageFormat } from './images';
 
 /** One image of a provider response, before its bytes are fetched. */
@@ -220,9 +220,7 @@ export async function storeImage(
 			abortSignal: signal,
 		})) as { statusCode: number; headers: ApiResponse['headers']; body: BodyStream };
 		const stream = answer.body;
-		// The helper stops waiting on abort, but a body already handed over must be ended here.
-		const stop = () => stream.destroy(signal.reason as Error);
-		signal.addEventListener('abort', stop, { once: true });
+		const stopWatching = destroyOnAbort(stream, signal);
 		let consumed = false;
 		try {
 			if (answer.statusCode >= 300) return { ...answer, body: await readAtMost(stream, ERROR_BODY_BYTES) };
@@ -234,7 +232,7 @@ export async function storeImage(
 			binary.fileExtension = image.format.extension;
 			return { ...answer, body: Buffer.alloc(0), stored: { ...image, binary, sourceUrl: url } };
 		} finally {
-			signal.removeEventListener('abort', stop);
+			stopWatching();
 			// Not stored (an error page, not an image, a failure): release the connection.
 			if (!consumed) stream.destroy();
 		}

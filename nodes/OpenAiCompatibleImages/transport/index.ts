@@ -18,6 +18,7 @@ import {
 } from '../../../credentials/OpenAiCompatibleImagesApi.credentials';
 import { decodeErrorBody, describeUpstreamError } from './errors';
 import { parseJsonWithLongStrings } from './json';
+import { destroyOnAbort, readAtMost, type BodyStream } from './stream';
 
 export type RequestContext = IExecuteFunctions | ILoadOptionsFunctions;
 
@@ -268,9 +269,9 @@ export function failureReason(failure: Failure | undefined, timeoutMs: number): 
 }
 
 /**
- * Settles with the request, or rejects when the deadline passes first. n8n puts its own cancel
- * signal on authenticated requests, so a server that trickles an endless answer is only left
- * behind, not aborted; the node goes on.
+ * Settles with the request, or rejects when the deadline passes first: n8n puts its own cancel
+ * signal on authenticated requests, so an attempt still waiting for its answer's headers cannot
+ * be aborted through the attempt's signal (a body can: see apiRequest); the node goes on.
  */
 async function withDeadline<T>(request: Promise<T>, deadline: AbortSignal): Promise<T> {
 	let onAbort = () => {};
@@ -349,7 +350,8 @@ export async function apiRequest(ctx: RequestContext, request: ApiRequest): Prom
 		body: request.body,
 		json: isJsonBody,
 		headers: { Accept: 'application/json' },
-		encoding: 'arraybuffer',
+		// A stream, so that the attempt's deadline can end a body that trickles for ever (see send).
+		encoding: 'stream',
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		timeout,
@@ -358,17 +360,21 @@ export async function apiRequest(ctx: RequestContext, request: ApiRequest): Prom
 		disableFollowRedirect: true,
 		sendCredentialsOnCrossOriginRedirect: false,
 	});
-	// n8n wires the execution's cancel signal into authenticated requests itself.
-	const outcome = await sendWithRetries(
-		ctx,
-		request.maxRetries ?? DEFAULT_MAX_RETRIES,
-		request.itemIndex,
-		async () =>
-			await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_NAME, options(), {
-				credentialsDecrypted: { id: '', name: '', type: CREDENTIAL_NAME, data: await credentialsOf(ctx) },
-			}),
-		timeout,
-	);
+	// n8n puts the execution's cancel signal on authenticated requests in place of the attempt's
+	// own, so the attempt's signal is applied to the body here: a server that trickles an endless
+	// answer is disconnected at the deadline, not merely left behind.
+	const send = async (signal: AbortSignal): Promise<ApiResponse> => {
+		const answer = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_NAME, options(), {
+			credentialsDecrypted: { id: '', name: '', type: CREDENTIAL_NAME, data: await credentialsOf(ctx) },
+		})) as Omit<ApiResponse, 'body'> & { body: BodyStream };
+		const stopWatching = destroyOnAbort(answer.body, signal);
+		try {
+			return { ...answer, body: await readAtMost(answer.body) };
+		} finally {
+			stopWatching();
+		}
+	};
+	const outcome = await sendWithRetries(ctx, request.maxRetries ?? DEFAULT_MAX_RETRIES, request.itemIndex, send, timeout);
 	if (outcome.response && outcome.response.statusCode < 300) return { ...outcome.response, endpoint };
 	throw upstreamError(ctx, endpoint, request, outcome, timeout);
 }

@@ -83,8 +83,12 @@ export function decodeBase64Bytes(raw: Buffer): Buffer | undefined {
 	return decodePlainBase64(raw) ?? decodeEscapedBase64(raw);
 }
 
-/** Characters decoded per native call: a multiple of 4, small enough to keep the strings short. */
-const NATIVE_SLICE = 1024 * 1024;
+/**
+ * Characters decoded per native call: a multiple of 4, and small enough for V8 to make the text
+ * a young, short-lived string (slices of 256 KB and more go to its large-object space and
+ * decode four times slower, measured on a 0.7 MB image: 0.25 ms against 1 ms).
+ */
+const NATIVE_SLICE = 32 * 1024;
 
 /**
  * Node's own decoder (about three times faster than a loop in JavaScript), a slice at a time so

@@ -6,8 +6,11 @@ import type { IExecuteFunctions } from 'n8n-workflow';
  */
 export type BodyStream = Exclude<Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0], Buffer>;
 
-/** The first `limit` bytes of a stream (an error page, say); the rest is not read, the stream is destroyed. */
-export async function readAtMost(stream: BodyStream, limit: number): Promise<Buffer> {
+/**
+ * The bytes of a stream, up to `limit` (an error page needs only its start); the rest is not
+ * read and the stream is destroyed.
+ */
+export async function readAtMost(stream: BodyStream, limit = Infinity): Promise<Buffer> {
 	const chunks: Buffer[] = [];
 	let length = 0;
 	try {
@@ -19,7 +22,8 @@ export async function readAtMost(stream: BodyStream, limit: number): Promise<Buf
 	} finally {
 		stream.destroy();
 	}
-	return Buffer.concat(chunks).subarray(0, limit);
+	const body = Buffer.concat(chunks);
+	return length > limit ? body.subarray(0, limit) : body;
 }
 
 export interface Peeked {
@@ -30,8 +34,9 @@ export interface Peeked {
 
 /**
  * Reads the start of a stream until `enough` says so (or `max` bytes, or the end) and puts it
- * back (unless the stream ended: then `head` is the whole body), so that a download can be checked (is it an image, which type, which size) before it is
- * streamed on into storage. Rejects when the stream fails or closes early.
+ * back (unless the stream ended: then `head` is the whole body), so that a download can be
+ * checked (is it an image, which type, which size) before it is streamed on into storage.
+ * Rejects when the stream fails or closes early.
  */
 export async function peekStream(
 	stream: BodyStream,
@@ -78,4 +83,16 @@ export async function peekStream(
 		stream.once('close', onClose);
 	});
 	return { head: Buffer.concat(chunks), ended };
+}
+
+/**
+ * Ends a response body when `signal` aborts (the attempt's deadline, a cancelled execution):
+ * n8n's helpers stop waiting for an answer on abort, but a body already handed over would keep
+ * its connection open for as long as the server trickles. Returns the function that stops watching.
+ */
+export function destroyOnAbort(stream: BodyStream, signal: AbortSignal): () => void {
+	const stop = () => stream.destroy(signal.reason as Error);
+	if (signal.aborted) stop();
+	else signal.addEventListener('abort', stop, { once: true });
+	return () => signal.removeEventListener('abort', stop);
 }
