@@ -290,8 +290,8 @@ async function withDeadline<T>(request: Promise<T>, deadline: AbortSignal): Prom
 
 /**
  * Sends a request until it answers 2xx, fails in a way not worth retrying, or the retries run
- * out; returns the last attempt. `send` must ask n8n for the full response and ignore HTTP status
- * errors; it gets a signal that aborts when the execution is cancelled or the attempt's
+ * out; returns the last attempt. `send` must ask n8n for the full response, ignore HTTP status
+ * errors and resolve with the body read (a Buffer); it gets a signal that aborts when the execution is cancelled or the attempt's
  * `timeoutMs` is over (n8n's own timeout only notices a server that goes silent, not one that
  * trickles). Waits what the server asks (retry-after-ms, retry-after), else backs off
  * exponentially. A cancelled execution throws at once, also in the middle of a wait.
@@ -300,7 +300,7 @@ export async function sendWithRetries<R extends ApiResponse = ApiResponse>(
 	ctx: RequestContext,
 	maxRetries: number,
 	itemIndex: number | undefined,
-	send: (signal: AbortSignal) => Promise<unknown>,
+	send: (signal: AbortSignal) => Promise<R>,
 	timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<RetryOutcome<R>> {
 	for (let attempt = 0; ; attempt++) {
@@ -310,12 +310,7 @@ export async function sendWithRetries<R extends ApiResponse = ApiResponse>(
 		const cancel = cancelSignal(ctx);
 		const started = Date.now();
 		try {
-			const response = (await withDeadline(
-				send(cancel ? AbortSignal.any([cancel, deadline]) : deadline),
-				deadline,
-			)) as R;
-			response.body = Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body ?? '');
-			outcome.response = response;
+			outcome.response = await withDeadline(send(cancel ? AbortSignal.any([cancel, deadline]) : deadline), deadline);
 		} catch (error) {
 			const code = errorCode(error);
 			// A response that stalls after its headers fails with a stream error, not a timeout code.
