@@ -17,7 +17,7 @@ const path = require('node:path');
 const n8n = require('../../scripts/lib/n8n');
 const { startImageServer } = require('../server/image-server');
 const { selectedMajors } = require('./majors');
-const { pinnedVersion, pngSize, splitParts, listFiles, poll, sha256 } = require('./suite');
+const { pinnedVersion, pngSize, splitParts, listFiles, poll, sha256, stopwatch } = require('./suite');
 const wf = require('./workflows');
 
 const MAJOR = '2';
@@ -31,17 +31,7 @@ const version = pinnedVersion(MAJOR);
 (enabled ? describe : describe.skip)(`n8n ${version} queue mode (v2 only): main + worker + Redis, binary data in the database`, () => {
 	/** @type {{ runtime?: any, userFolder?: string, images?: any, redis?: any, main?: any, worker?: any }} */
 	const ctx = {};
-	const timings = [];
-	const suiteStarted = Date.now();
-
-	async function timed(label, fn) {
-		const started = Date.now();
-		try {
-			return await fn();
-		} finally {
-			timings.push(`${label} ${((Date.now() - started) / 1000).toFixed(1)} s`);
-		}
-	}
+	const { timed, summary } = stopwatch();
 
 	beforeAll(async () => {
 		ctx.runtime = await n8n.provision(MAJOR);
@@ -85,8 +75,7 @@ const version = pinnedVersion(MAJOR);
 			if (process.env.N8N_E2E_KEEP) process.stderr.write(`[e2e] kept ${ctx.userFolder} (N8N_E2E_KEEP)\n`);
 			else fs.rmSync(ctx.userFolder, { recursive: true, force: true });
 		}
-		const total = ((Date.now() - suiteStarted) / 1000).toFixed(1);
-		process.stderr.write(`[e2e] n8n ${version} queue mode: ${total} s in all; ${timings.join('; ')}\n`);
+		process.stderr.write(`[e2e] n8n ${version} queue mode: ${summary()}\n`);
 	}, 90000);
 
 	test('Webhook → Generate → Edit runs on the worker; the caller gets the edited PNG', async () => {

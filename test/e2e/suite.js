@@ -69,23 +69,33 @@ async function poll(what, fn, timeoutMs = 30000) {
 	}
 }
 
+/**
+ * Times the steps of a suite: `timed(label, fn)` runs fn and notes how long it took; `summary()`
+ * is the suite's total and every step, for the line each suite prints at its end.
+ */
+function stopwatch() {
+	const timings = [];
+	const started = Date.now();
+	return {
+		async timed(label, fn) {
+			const stepStarted = Date.now();
+			try {
+				return await fn();
+			} finally {
+				timings.push(`${label} ${((Date.now() - stepStarted) / 1000).toFixed(1)} s`);
+			}
+		},
+		summary: () => `${((Date.now() - started) / 1000).toFixed(1)} s in all; ${timings.join('; ')}`,
+	};
+}
+
 function describeMajor(major) {
 	const enabled = selectedMajors().includes(major);
 	const version = pinnedVersion(major);
 	(enabled ? describe : describe.skip)(`n8n ${version} (v${major})`, () => {
 		/** @type {{ runtime?: any, userFolder?: string, images?: any, server?: any, outputDir?: string }} */
 		const ctx = {};
-		const timings = [];
-		const suiteStarted = Date.now();
-
-		async function timed(label, fn) {
-			const started = Date.now();
-			try {
-				return await fn();
-			} finally {
-				timings.push(`${label} ${((Date.now() - started) / 1000).toFixed(1)} s`);
-			}
-		}
+		const { timed, summary } = stopwatch();
 
 		async function importWorkflows(workflows) {
 			const file = path.join(ctx.userFolder, 'e2e-workflows.json');
@@ -161,8 +171,7 @@ function describeMajor(major) {
 				if (process.env.N8N_E2E_KEEP) process.stderr.write(`[e2e] kept ${dir} (N8N_E2E_KEEP)\n`);
 				else fs.rmSync(dir, { recursive: true, force: true });
 			}
-			const total = ((Date.now() - suiteStarted) / 1000).toFixed(1);
-			process.stderr.write(`[e2e] n8n ${version} (v${major}): ${total} s in all; ${timings.join('; ')}\n`);
+			process.stderr.write(`[e2e] n8n ${version} (v${major}): ${summary()}\n`);
 		}, 60000);
 
 		beforeEach(() => {
@@ -545,4 +554,4 @@ function describeMajor(major) {
 	});
 }
 
-module.exports = { describeMajor, pinnedVersion, pngSize, splitParts, listFiles, poll, sha256, PNG_SIGNATURE };
+module.exports = { describeMajor, stopwatch, pinnedVersion, pngSize, splitParts, listFiles, poll, sha256, PNG_SIGNATURE };

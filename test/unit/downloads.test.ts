@@ -205,8 +205,8 @@ describe('in memory mode (n8n 1.x default)', () => {
 	beforeAll(async () => await useBinaryDataMode('default'));
 	afterAll(async () => await useBinaryDataMode('filesystem', storage));
 
-	// A small image arrives in one chunk together with the end of the body: the bytes read to
-	// check it must go back before the stream reports its end, or n8n's reader waits for ever.
+	// A small image arrives in one chunk, a large one in many (the race a one-chunk body can hit
+	// is reproduced deterministically in the peekStream tests below).
 	test.each([
 		['a small image (one chunk)', encodePng(renderPromptImage('small', 48, 48, { noise: true })), 48],
 		['a 4 MB image', bigPng, 1024],
@@ -240,6 +240,9 @@ describe('peekStream on a real HTTP response', () => {
 			stream.once('error', reject);
 		});
 
+	// Found on n8n 1.x: a small image whose whole body (and its end) had arrived before the peek.
+	// The bytes read to check it must go back in the same tick, before the stream emits 'end',
+	// or n8n's reader (data and end listeners) waits for ever. This test fails when they go back later.
 	test('a body that has fully arrived is put back whole, and still ends', async () => {
 		const body = Buffer.alloc(9000, 7);
 		const stream = await arrivedResponse(body);
