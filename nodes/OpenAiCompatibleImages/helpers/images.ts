@@ -1,4 +1,5 @@
 /** Facts about image bytes, read from the bytes themselves (providers do not always send what was asked). */
+import { NodeOperationError, type IBinaryData, type IExecuteFunctions } from 'n8n-workflow';
 
 export interface ImageFormat {
 	format: 'png' | 'jpeg' | 'webp' | 'gif';
@@ -92,4 +93,35 @@ export function fileStem(prompt: string | undefined, fallback = 'image'): string
 		.slice(0, 48)
 		.replace(/-+$/, '');
 	return stem || fallback;
+}
+
+/** One image in n8n's binary storage, with what its bytes told about it. */
+export interface StoredImage {
+	binary: IBinaryData;
+	format: ImageFormat;
+	dimensions?: Dimensions;
+	/** The http(s) URL the image came from, when it was downloaded. */
+	sourceUrl?: string;
+}
+
+/** Facts about image bytes (format, dimensions), checked before they are stored. */
+interface InspectedImage {
+	format: ImageFormat;
+	dimensions?: Dimensions;
+}
+
+/** Format and size of an image from its bytes (or their start); undefined when they are not an image. */
+export function inspectImage(bytes: Buffer): InspectedImage | undefined {
+	const format = detectImageFormat(bytes);
+	return format && { format, dimensions: imageDimensions(bytes, format.format) };
+}
+
+/** The error for bytes that are not an image, showing how they start (often an HTML or JSON error). */
+export function notAnImage(ctx: IExecuteFunctions, bytes: Buffer, itemIndex: number, sourceUrl?: string): NodeOperationError {
+	const preview = bytes.subarray(0, 60).toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim();
+	return new NodeOperationError(
+		ctx.getNode(),
+		`The provider returned data that is not a PNG, JPEG, WebP or GIF image${sourceUrl ? ` from ${sourceUrl}` : ''}`,
+		{ description: `It starts with: "${preview}"`, itemIndex },
+	);
 }

@@ -1,0 +1,112 @@
+/** Error shaping: what the user reads when a request fails (transport failure, redirect, HTTP error). */
+import { NodeApiError, type JsonObject } from 'n8n-workflow';
+
+import type { Endpoint, RequestContext } from './endpoint';
+import { decodeErrorBody, describeUpstreamError } from './errors';
+import { afterAttempts, isTimeout, type Failure, type RetryOutcome } from './retry';
+import { header, type ApiRequest, type ApiResponse } from './types';
+
+const TLS_CODES = /^(EPROTO|ERR_SSL|ERR_TLS|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/;
+
+/**
+ * A transport failure in plain words, for messages: n8n replaces a message that shows an error
+ * code with a generic one, so the code goes to the description.
+ */
+export function failureReason(failure: Failure | undefined, timeoutMs: number): string {
+	const code = failure?.code ?? '';
+	if (isTimeout(failure)) return `no complete answer within ${Math.round(timeoutMs / 1000)} s`;
+	if (code === 'ECONNREFUSED') return 'nothing accepts connections at that address';
+	if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the host name could not be resolved';
+	if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'the host cannot be reached from n8n';
+	if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_BAD_RESPONSE') {
+		return 'the server closed the connection before the answer was complete';
+	}
+	if (TLS_CODES.test(code)) return 'the secure (TLS) connection failed';
+	if (code.startsWith('HPE_')) return 'the server did not answer with valid HTTP';
+	if (code === 'ERR_FR_TOO_MANY_REDIRECTS') return 'too many redirects';
+	if (code === 'ERR_FR_REDIRECTION_FAILURE') return 'it redirected to an address that is not http(s)';
+	return 'the connection failed';
+}
+
+/** Where a request went, for messages: origin and path only (a query could hold a secret). */
+function shown(url: URL): string {
+	return `${url.origin}${url.pathname}`;
+}
+
+/**
+ * A hint on the Base URL for an answer that suggests it is wrong (404, a web page): names the
+ * URL that was requested and a doubled path segment such as /v1/v1.
+ */
+export function baseUrlHint(endpoint: Endpoint): string {
+	const doubled = /(\/[^/]+)\1$/.exec(new URL(endpoint.base).pathname)?.[1];
+	const requested = `The node sent the request to ${shown(new URL(endpoint.url))}.`;
+	if (doubled) {
+		return `The Base URL in the credential ends in ${doubled}${doubled}: remove one ${doubled}, so that it reads ${endpoint.base.slice(0, -doubled.length)}. ${requested}`;
+	}
+	return `Check the Base URL in the credential: it must be the API root, which ends in /v1 for OpenAI and most gateways (the node appends /images/generations itself). ${requested}`;
+}
+
+function redirectError(
+	ctx: RequestContext,
+	endpoint: Endpoint,
+	response: ApiResponse,
+	itemIndex: number | undefined,
+): NodeApiError {
+	let target: URL | undefined;
+	try {
+		target = new URL(header(response, 'location') ?? '', endpoint.url);
+	} catch {
+		target = undefined;
+	}
+	const tail = endpoint.url.slice(endpoint.base.length);
+	const suggested =
+		target && shown(target).endsWith(tail) ? shown(target).slice(0, -tail.length) : undefined;
+	return new NodeApiError(ctx.getNode(), { message: `HTTP ${response.statusCode}` } as JsonObject, {
+		message: `The server redirected the request to ${target ? shown(target) : 'another address'} (HTTP ${response.statusCode})`,
+		description: `The node does not follow redirects of API requests, so that the API key and custom headers reach only the Base URL's server. ${suggested ? `If that server is right, set the Base URL in the credential to ${suggested}` : 'Set the Base URL in the credential to the address the server redirects to'}.`,
+		httpCode: String(response.statusCode),
+		itemIndex,
+	});
+}
+
+export function upstreamError(
+	ctx: RequestContext,
+	endpoint: Endpoint,
+	request: ApiRequest,
+	{ response, failure, attempts }: RetryOutcome,
+	timeout: number,
+): NodeApiError {
+	const tries = afterAttempts(attempts);
+	const host = new URL(endpoint.url).host;
+	if (!response) {
+		const timedOut = isTimeout(failure);
+		// No error code in the message: NodeApiError would swap such a message for a generic one.
+		const message = timedOut
+			? `The server at ${host} did not answer within ${Math.round(timeout / 1000)} s${tries}`
+			: `The connection to the server at ${host} failed: ${failureReason(failure, timeout)}${tries}`;
+		return new NodeApiError(ctx.getNode(), { message: failure?.message ?? '' } as JsonObject, {
+			message,
+			description: timedOut
+				? 'Image generation can take minutes; raise the Timeout option, or check that the Base URL points at the right server.'
+				: TLS_CODES.test(failure?.code ?? '')
+					? `${failure?.message}: check that the Base URL's scheme fits the server (https only when it speaks TLS) and that its certificate is valid and trusted by n8n (a private CA goes in NODE_EXTRA_CA_CERTS).`
+					: `${failure?.message}: check the Base URL in the credential (scheme http or https, host and port) and that the server is running and reachable from n8n.`,
+			itemIndex: request.itemIndex,
+		});
+	}
+	if (response.statusCode >= 300 && response.statusCode < 400) {
+		return redirectError(ctx, endpoint, response, request.itemIndex);
+	}
+	const upstream = decodeErrorBody(response.body, header(response, 'content-type'));
+	const described = describeUpstreamError(response.statusCode, upstream, request.path);
+	const description =
+		response.statusCode === 404 || response.statusCode === 405
+			? `${described.description} ${baseUrlHint(endpoint)}`
+			: described.description;
+	return new NodeApiError(ctx.getNode(), upstream.json ?? { message: upstream.message }, {
+		message: `${described.message}${tries}`,
+		description,
+		httpCode: String(response.statusCode),
+		itemIndex: request.itemIndex,
+	});
+}

@@ -1,0 +1,171 @@
+/** The retry policy: which failures are worth another attempt, how long to wait, and the attempt loop. */
+import { NodeOperationError, sleep } from 'n8n-workflow';
+
+import type { RequestContext } from './endpoint';
+import { header, type ApiResponse } from './types';
+
+export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+export const DEFAULT_MAX_RETRIES = 2;
+
+/** Statuses worth another attempt (the official SDKs' policy); other client errors never are. */
+// 501 Not Implemented is permanent (one-api answers it for edits): never worth another call.
+const RETRYABLE_STATUS = (status: number) =>
+	status === 408 || status === 409 || status === 429 || (status >= 500 && status !== 501);
+const RETRYABLE_CODES = new Set([
+	'ECONNRESET',
+	'ECONNREFUSED',
+	'ECONNABORTED',
+	'ETIMEDOUT',
+	'EPIPE',
+	'EAI_AGAIN',
+	'ENETUNREACH',
+	'EHOSTUNREACH',
+	'ERR_SOCKET_CONNECTION_TIMEOUT',
+	// axios's code for an answer cut off after its headers ("stream has been aborted").
+	'ERR_BAD_RESPONSE',
+	'ERR_STREAM_PREMATURE_CLOSE',
+]);
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Delay the server asked for (retry-after-ms, retry-after seconds or HTTP date), if sane. */
+function retryAfterMs(response: ApiResponse | undefined): number | undefined {
+	if (!response) return undefined;
+	const ms = Number(header(response, 'retry-after-ms'));
+	if (Number.isFinite(ms) && ms >= 0 && header(response, 'retry-after-ms') !== undefined) {
+		return Math.min(ms, MAX_RETRY_AFTER_MS);
+	}
+	const after = header(response, 'retry-after');
+	if (after === undefined) return undefined;
+	const seconds = Number(after);
+	const delay = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(after) - Date.now();
+	if (!Number.isFinite(delay)) return undefined;
+	return Math.min(Math.max(delay, 0), MAX_RETRY_AFTER_MS);
+}
+
+/** Exponential back-off with up to 25 % jitter, as the official SDKs do. */
+function backoffMs(attempt: number): number {
+	const base = Math.min(500 * 2 ** attempt, 8000);
+	return base * (1 - Math.random() * 0.25);
+}
+
+function cancelSignal(ctx: RequestContext): AbortSignal | undefined {
+	return 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
+}
+
+/** Throws when the execution was cancelled, so that no further request is sent. */
+export function throwIfCancelled(ctx: RequestContext, itemIndex?: number): void {
+	if (cancelSignal(ctx)?.aborted) {
+		throw new NodeOperationError(ctx.getNode(), 'The execution was cancelled', { itemIndex });
+	}
+}
+
+/** Waits, but stops at once when the execution is cancelled. */
+async function pause(signal: AbortSignal | undefined, ms: number): Promise<void> {
+	if (!signal) return await sleep(ms);
+	let onAbort = () => {};
+	const aborted = new Promise<void>((resolve) => {
+		onAbort = resolve;
+		signal.addEventListener('abort', onAbort, { once: true });
+	});
+	try {
+		// n8n-workflow 2.x's sleep stops its timer on abort; 1.x ignores the signal, hence the race.
+		await Promise.race([sleep(ms, signal).catch(() => undefined), aborted]);
+	} finally {
+		signal.removeEventListener('abort', onAbort);
+	}
+}
+
+/** The transport-level code of a failed request (n8n wraps axios errors; look through the layers). */
+function errorCode(error: unknown): string | undefined {
+	let current = error as { code?: unknown; cause?: unknown } | undefined;
+	for (let depth = 0; current && depth < 5; depth++) {
+		if (typeof current.code === 'string' && current.code) return current.code;
+		current = current.cause as typeof current;
+	}
+	return undefined;
+}
+
+export interface Failure {
+	code?: string;
+	message: string;
+	/** The attempt ran out of time: no answer, or an answer that stalled or never ended. */
+	timedOut?: boolean;
+}
+
+/** The last attempt of a request: a response (2xx or not) or a transport failure. */
+export interface RetryOutcome<R extends ApiResponse = ApiResponse> {
+	response?: R;
+	failure?: Failure;
+	attempts: number;
+}
+
+/** " (after 3 attempts)" when a request was retried, for error messages. */
+export function afterAttempts(attempts: number): string {
+	return attempts > 1 ? ` (after ${attempts} attempts)` : '';
+}
+
+/** Whether a transport failure was the per-attempt timeout. */
+export function isTimeout(failure: Failure | undefined): boolean {
+	return failure?.timedOut === true || failure?.code === 'ECONNABORTED' || failure?.code === 'ETIMEDOUT';
+}
+
+/**
+ * Settles with the request, or rejects when the deadline passes first: n8n puts its own cancel
+ * signal on authenticated requests, so an attempt still waiting for its answer's headers cannot
+ * be aborted through the attempt's signal (a body can: see apiRequest); the node goes on.
+ */
+async function withDeadline<T>(request: Promise<T>, deadline: AbortSignal): Promise<T> {
+	let onAbort = () => {};
+	const expired = new Promise<never>((_, reject) => {
+		onAbort = () => reject(deadline.reason);
+		deadline.addEventListener('abort', onAbort, { once: true });
+	});
+	// Whichever loses the race settles later with nobody listening: not an unhandled rejection.
+	request.catch(() => undefined);
+	try {
+		return await Promise.race([request, expired]);
+	} finally {
+		deadline.removeEventListener('abort', onAbort);
+	}
+}
+
+/**
+ * Sends a request until it answers 2xx, fails in a way not worth retrying, or the retries run
+ * out; returns the last attempt. `send` must ask n8n for the full response, ignore HTTP status
+ * errors and resolve with the body read (a Buffer); it gets a signal that aborts when the execution is cancelled or the attempt's
+ * `timeoutMs` is over (n8n's own timeout only notices a server that goes silent, not one that
+ * trickles). Waits what the server asks (retry-after-ms, retry-after), else backs off
+ * exponentially. A cancelled execution throws at once, also in the middle of a wait.
+ */
+export async function sendWithRetries<R extends ApiResponse = ApiResponse>(
+	ctx: RequestContext,
+	maxRetries: number,
+	itemIndex: number | undefined,
+	send: (signal: AbortSignal) => Promise<R>,
+	timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<RetryOutcome<R>> {
+	for (let attempt = 0; ; attempt++) {
+		throwIfCancelled(ctx, itemIndex);
+		const outcome: RetryOutcome<R> = { attempts: attempt + 1 };
+		const deadline = AbortSignal.timeout(timeoutMs);
+		const cancel = cancelSignal(ctx);
+		const started = Date.now();
+		try {
+			outcome.response = await withDeadline(send(cancel ? AbortSignal.any([cancel, deadline]) : deadline), deadline);
+		} catch (error) {
+			const code = errorCode(error);
+			// A response that stalls after its headers fails with a stream error, not a timeout code.
+			const timedOut = deadline.aborted || Date.now() - started >= timeoutMs;
+			outcome.failure = { code, message: code ?? (error as Error).message ?? 'unknown error', timedOut };
+		}
+		// An aborted request fails; report the cancel, not the failure it caused.
+		throwIfCancelled(ctx, itemIndex);
+		const { response, failure } = outcome;
+		if (response && response.statusCode < 300) return outcome;
+		const retryable = response
+			? RETRYABLE_STATUS(response.statusCode)
+			: isTimeout(failure) || RETRYABLE_CODES.has(failure?.code ?? '');
+		if (!retryable || attempt >= maxRetries) return outcome;
+		await pause(cancel, retryAfterMs(response) ?? backoffMs(attempt));
+	}
+}

@@ -1,0 +1,30 @@
+import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
+
+import type { Endpoint } from './endpoint';
+
+export interface ApiRequest {
+	method: IHttpRequestMethods;
+	/** Path below the base URL, without a leading slash: `images/generations`, `models`. */
+	path: string;
+	body?: IDataObject | FormData;
+	/** The model, which Azure OpenAI puts in the path as the deployment name. */
+	model?: string;
+	itemIndex?: number;
+	/** Milliseconds per attempt. */
+	timeout?: number;
+	maxRetries?: number;
+}
+
+export interface ApiResponse {
+	statusCode: number;
+	headers: Record<string, string | string[] | undefined>;
+	body: Buffer;
+	/** Where the request went, for hints on the Base URL. */
+	endpoint?: Endpoint;
+}
+
+/** A response header's (first) value. */
+export function header(response: ApiResponse, name: string): string | undefined {
+	const value = response.headers[name] ?? response.headers[name.toLowerCase()];
+	return Array.isArray(value) ? value[0] : value;
+}
