@@ -149,7 +149,7 @@ describe('Fan-out: dall-e-3 asked for several images', () => {
 describe('Retries', () => {
 	const quickly = { 'retry-after-ms': '10' };
 
-	test.each([408, 409, 429, 500, 502, 503, 504])('HTTP %i is retried, then succeeds', async (status) => {
+	test.each([408, 409, 429, 500, 502, 503, 504])('HTTP %i with retry-after is retried, then succeeds', async (status) => {
 		server.respondNext({ status, headers: quickly });
 		const output = await generateWith({});
 		expect(output).toHaveLength(1);
@@ -162,21 +162,68 @@ describe('Retries', () => {
 		expect(server.imageRequests()).toHaveLength(1);
 	});
 
-	test('a connection reset is retried', async () => {
-		server.respondNext({ destroy: true });
+	// Lost after sending: the server may have made (and billed) the images, so by default the
+	// request is not sent again; the opt-in sends it again.
+	const lostAfterSending = [
+		['a connection reset', { destroy: true }],
+		['an answer reset (TCP RST) half-way', { reset: true }],
+		['an answer closed half-way', { truncate: true }],
+	] as const;
+	test.each(lostAfterSending)('%s is not sent again by default, and the error says why', async (_name, behaviour) => {
+		server.respondNext(behaviour);
+		await expect(generateWith({ maxRetries: 2 })).rejects.toMatchObject({
+			message: expect.not.stringContaining('attempts'),
+			description: expect.stringContaining('Not sent again: the server may have made (and billed) the images already. The option Retry Requests That May Have Been Processed'),
+		});
+		expect(server.imageRequests()).toHaveLength(1);
+	});
+
+	test.each(lostAfterSending)('%s is retried with Retry Requests That May Have Been Processed', async (_name, behaviour) => {
+		server.respondNext(behaviour);
+		const output = await generateWith({ maxRetries: 1, retryMayBeProcessed: true });
+		expect(output).toHaveLength(1);
+		expect(server.imageRequests()).toHaveLength(2);
+	});
+
+	test.each([502, 504, 520])('HTTP %i without retry-after (a proxy that lost the origin) is sent once by default', async (status) => {
+		server.respondNext({ status, times: 3 });
+		await expect(generateWith({})).rejects.toMatchObject({
+			message: expect.stringMatching(new RegExp(`\\(HTTP ${status}\\)$`)),
+			description: expect.stringContaining('Not sent again'),
+		});
+		expect(server.imageRequests()).toHaveLength(1);
+	});
+
+	test('HTTP 502 without retry-after is retried with the opt-in', async () => {
+		server.respondNext({ status: 502 });
+		const output = await generateWith({ retryMayBeProcessed: true });
+		expect(output).toHaveLength(1);
+		expect(server.imageRequests()).toHaveLength(2);
+	});
+
+	test.each([429, 500, 503])('HTTP %i without retry-after is retried by default (the work was not done)', async (status) => {
+		server.respondNext({ status });
 		const output = await generateWith({ maxRetries: 1 });
 		expect(output).toHaveLength(1);
 		expect(server.imageRequests()).toHaveLength(2);
 	});
 
-	test.each([
-		['reset (TCP RST)', { reset: true }],
-		['closed', { truncate: true }],
-	])('an answer %s half-way is retried', async (_name, behaviour) => {
-		server.respondNext(behaviour);
-		const output = await generateWith({ maxRetries: 1 });
-		expect(output).toHaveLength(1);
-		expect(server.imageRequests()).toHaveLength(2);
+	test('a refused connection (nothing was sent) is retried by default', async () => {
+		const closed = await startImageServer();
+		const refusedBaseUrl = closed.baseUrl;
+		await closed.close();
+		const error = await runNode({
+			parameters: { operation: 'generate', model: model('flux-dev'), prompt: 'Refused', options: { maxRetries: 2 } } as never,
+			credentials: { ...credentials, baseUrl: refusedBaseUrl },
+		}).catch((caught: Error) => caught);
+		expect((error as Error).message).toMatch(/nothing accepts connections at that address \(after 3 attempts\)$/);
+	});
+
+	test('downloads (GET) are still retried after a connection lost mid-body', async () => {
+		server.respondNext({ only: 'download', reset: true });
+		const [item] = await generate({ model: model('dall-e-2'), prompt: 'Download', options: { response_format: 'url', maxRetries: 1 } });
+		expect(server.requests.filter((request) => request.kind === 'download')).toHaveLength(2);
+		expect(item.binary?.data).toBeDefined();
 	});
 
 	test('after the last retry the error says how many attempts were made', async () => {
@@ -187,7 +234,7 @@ describe('Retries', () => {
 
 	test('connection resets to the end say so too', async () => {
 		server.respondNext({ destroy: true, times: 2 });
-		await expect(generateWith({ maxRetries: 1 })).rejects.toMatchObject({
+		await expect(generateWith({ maxRetries: 1, retryMayBeProcessed: true })).rejects.toMatchObject({
 			message: expect.stringMatching(/^The connection to the server at 127\.0\.0\.1:\d+ failed: the server closed the connection before the answer was complete \(after 2 attempts\)$/),
 			description: expect.stringContaining('ECONNRESET'),
 		});
@@ -248,17 +295,26 @@ describe('Timeout', () => {
 		expect(server.imageRequests()).toHaveLength(1);
 	});
 
-	test('with retries, every attempt times out and the message counts them', async () => {
+	test('a timed-out generation is not sent again by default: it may still be generated and billed', async () => {
+		server.respondNext({ hang: true, times: 3 });
+		const { ms, result } = await timed(() => generateWith({ timeout: 1, maxRetries: 2 }));
+		expect(reasonOf(result).message).toMatch(/did not answer within 1 s$/);
+		expect((reasonOf(result) as Error & { description: string }).description).toContain('Not sent again');
+		expect(server.imageRequests()).toHaveLength(1);
+		expect(ms).toBeLessThan(2000);
+	});
+
+	test('with retries (opted in), every attempt times out and the message counts them', async () => {
 		server.respondNext({ hang: true, times: 2 });
-		const { ms, result } = await timed(() => generateWith({ timeout: 1, maxRetries: 1 }));
+		const { ms, result } = await timed(() => generateWith({ timeout: 1, maxRetries: 1, retryMayBeProcessed: true }));
 		expect(reasonOf(result).message).toMatch(/did not answer within 1 s \(after 2 attempts\)/);
 		expect(server.imageRequests()).toHaveLength(2);
 		expect(ms).toBeLessThan(3500);
 	});
 
-	test('a timed-out attempt is retried and the next one succeeds', async () => {
+	test('a timed-out attempt is retried (opted in) and the next one succeeds', async () => {
 		server.respondNext({ hang: true });
-		const output = await generateWith({ timeout: 1, maxRetries: 1 });
+		const output = await generateWith({ timeout: 1, maxRetries: 1, retryMayBeProcessed: true });
 		expect(output).toHaveLength(1);
 		expect(server.imageRequests()).toHaveLength(2);
 	});

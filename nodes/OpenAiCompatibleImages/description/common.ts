@@ -103,7 +103,7 @@ const RUN_OPTIONS: INodeProperties[] = [
 		default: 2,
 		typeOptions: { minValue: 0, maxValue: 10, numberPrecision: 0 },
 		description:
-			'How often a request is retried after a connection error, a timeout, HTTP 408, 409, 429 or a 5xx error. Other errors are never retried.',
+			'How often a request is sent again after a failure that cannot have been billed: no connection, HTTP 408, 409, 429, 500, 503, or a 5xx error with retry-after. Timeouts and connections lost after sending are retried only with Retry Requests That May Have Been Processed.',
 	},
 	{
 		displayName: 'Put All Images in One Item',
@@ -112,6 +112,14 @@ const RUN_OPTIONS: INodeProperties[] = [
 		default: false,
 		description:
 			'Whether to output all images of an input item in that one item (binary properties data, data_1, ...), e.g. to attach them all to one email. Otherwise each image is its own item.',
+	},
+	{
+		displayName: 'Retry Requests That May Have Been Processed',
+		name: 'retryMayBeProcessed',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to send a generation, edit or variation again (up to Max Retries) after a timeout, a connection lost after the request was sent, or HTTP 502, 504 or another 5xx without retry-after. The server may have made the images already, so each retry can be billed again.',
 	},
 	{
 		displayName: 'Timeout (Seconds)',

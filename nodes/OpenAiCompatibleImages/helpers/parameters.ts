@@ -17,6 +17,8 @@ import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from '../transport';
 export interface RunSettings {
 	concurrency: number;
 	maxRetries: number;
+	/** Send generations, edits and variations again after a failure that may have been processed. */
+	retryMayBeProcessed: boolean;
 	timeout: number;
 	combineImages: boolean;
 	binaryProperty: string;
@@ -66,6 +68,7 @@ export function runSettings(ctx: IExecuteFunctions): RunSettings {
 	return {
 		concurrency: integerOption(ctx, 0, opts, 'concurrency', 'Concurrency', DEFAULT_CONCURRENCY, 1, 64),
 		maxRetries: integerOption(ctx, 0, opts, 'maxRetries', 'Max Retries', DEFAULT_MAX_RETRIES, 0, 10),
+		retryMayBeProcessed: opts.retryMayBeProcessed === true,
 		timeout:
 			integerOption(ctx, 0, opts, 'timeout', 'Timeout', DEFAULT_TIMEOUT_MS / 1000, 1, 24 * 3600) * 1000,
 		combineImages: opts.combineImages === true,

@@ -90,6 +90,7 @@ async function sendCall(
 		itemIndex,
 		timeout: settings.timeout,
 		maxRetries: settings.maxRetries,
+		retryMayBeProcessed: settings.retryMayBeProcessed,
 	});
 	const { entries, meta } = parseImageResponse(ctx, parseJsonBody(ctx, response, itemIndex), itemIndex);
 	// The raw body and each image's base64 are dropped as soon as they are decoded, so a large

@@ -69,7 +69,23 @@ function redirectError(
 	});
 }
 
+/** Why a request with retries left was not sent again, for error descriptions. */
+export const HELD_BACK =
+	'Not sent again: the server may have made (and billed) the images already. The option Retry Requests That May Have Been Processed sends such requests again.';
+
 export function upstreamError(
+	ctx: RequestContext,
+	endpoint: Endpoint,
+	request: ApiRequest,
+	outcome: RetryOutcome,
+	timeout: number,
+): NodeApiError {
+	const error = describeFailure(ctx, endpoint, request, outcome, timeout);
+	if (outcome.heldBack) error.description = `${error.description ?? ''} ${HELD_BACK}`.trim();
+	return error;
+}
+
+function describeFailure(
 	ctx: RequestContext,
 	endpoint: Endpoint,
 	request: ApiRequest,

@@ -54,7 +54,8 @@ export async function apiRequest(ctx: RequestContext, request: ApiRequest): Prom
 			stopWatching();
 		}
 	};
-	const outcome = await sendWithRetries(ctx, request.maxRetries ?? DEFAULT_MAX_RETRIES, request.itemIndex, send, timeout);
+	const repeatProcessed = request.method === 'GET' || request.retryMayBeProcessed === true;
+	const outcome = await sendWithRetries(ctx, request.maxRetries ?? DEFAULT_MAX_RETRIES, request.itemIndex, send, timeout, repeatProcessed);
 	if (outcome.response && outcome.response.statusCode < 300) return { ...outcome.response, endpoint };
 	throw upstreamError(ctx, endpoint, request, outcome, timeout);
 }

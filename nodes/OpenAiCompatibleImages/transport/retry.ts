@@ -7,24 +7,46 @@ import { header, type ApiResponse } from './types';
 export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 export const DEFAULT_MAX_RETRIES = 2;
 
-/** Statuses worth another attempt (the official SDKs' policy); other client errors never are. */
-// 501 Not Implemented is permanent (one-api answers it for edits): never worth another call.
-const RETRYABLE_STATUS = (status: number) =>
-	status === 408 || status === 409 || status === 429 || (status >= 500 && status !== 501);
-const RETRYABLE_CODES = new Set([
+/**
+ * Whether a failed attempt is worth another, and whether sending it again can bill twice:
+ * - `unprocessed`: the server cannot have made (or will not bill) the images: the connection was
+ *   never made, or the server answered that it did not do the work (408, 409, 429, 500, 503, or
+ *   any retryable status with retry-after / retry-after-ms, by which a server says "come back").
+ * - `mayBeProcessed`: the request was sent and may still be generating, and billed, upstream: a
+ *   timeout, a connection lost after sending, an answer cut off, or a proxy's 502, 504 and other
+ *   5xx without retry-after (the proxy lost or gave up on the origin, which may finish the work).
+ * - `final`: not worth another attempt (other 4xx; 501, which one-api answers for edits).
+ * Requests that cost nothing (GET: model list, image downloads) repeat in both retryable cases;
+ * billable ones (generation, edit, variation) only when `unprocessed`, unless the user opts in.
+ */
+export type RetryVerdict = 'unprocessed' | 'mayBeProcessed' | 'final';
+
+/** Answers that say the work was not done (the official SDKs retry these too). */
+const UNPROCESSED_STATUS = new Set([408, 409, 429, 500, 503]);
+/** Failures before anything was sent: no connection, no address. */
+const UNSENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+/** Failures after the request may have reached the server. */
+const SENT_CODES = new Set([
 	'ECONNRESET',
-	'ECONNREFUSED',
 	'ECONNABORTED',
 	'ETIMEDOUT',
 	'EPIPE',
-	'EAI_AGAIN',
-	'ENETUNREACH',
-	'EHOSTUNREACH',
-	'ERR_SOCKET_CONNECTION_TIMEOUT',
 	// axios's code for an answer cut off after its headers ("stream has been aborted").
 	'ERR_BAD_RESPONSE',
 	'ERR_STREAM_PREMATURE_CLOSE',
 ]);
+
+export function retryVerdict(response: ApiResponse | undefined, failure: Failure | undefined): RetryVerdict {
+	if (response) {
+		const status = response.statusCode;
+		if (UNPROCESSED_STATUS.has(status)) return 'unprocessed';
+		if (status < 500 || status === 501) return 'final';
+		return retryAfterMs(response) !== undefined ? 'unprocessed' : 'mayBeProcessed';
+	}
+	if (UNSENT_CODES.has(failure?.code ?? '') && !failure?.timedOut) return 'unprocessed';
+	return isTimeout(failure) || SENT_CODES.has(failure?.code ?? '') ? 'mayBeProcessed' : 'final';
+}
+
 const MAX_RETRY_AFTER_MS = 60_000;
 
 /** Delay the server asked for (retry-after-ms, retry-after seconds or HTTP date), if sane. */
@@ -97,6 +119,8 @@ export interface RetryOutcome<R extends ApiResponse = ApiResponse> {
 	response?: R;
 	failure?: Failure;
 	attempts: number;
+	/** Retries were left, but the request was not sent again: it may have been processed (and billed). */
+	heldBack?: boolean;
 }
 
 /** " (after 3 attempts)" when a request was retried, for error messages. */
@@ -136,6 +160,8 @@ async function withDeadline<T>(request: Promise<T>, deadline: AbortSignal): Prom
  * `timeoutMs` is over (n8n's own timeout only notices a server that goes silent, not one that
  * trickles). Waits what the server asks (retry-after-ms, retry-after), else backs off
  * exponentially. A cancelled execution throws at once, also in the middle of a wait.
+ * `repeatProcessed` false (billable requests) repeats only what cannot have been processed (see
+ * retryVerdict).
  */
 export async function sendWithRetries<R extends ApiResponse = ApiResponse>(
 	ctx: RequestContext,
@@ -143,6 +169,7 @@ export async function sendWithRetries<R extends ApiResponse = ApiResponse>(
 	itemIndex: number | undefined,
 	send: (signal: AbortSignal) => Promise<R>,
 	timeoutMs = DEFAULT_TIMEOUT_MS,
+	repeatProcessed = true,
 ): Promise<RetryOutcome<R>> {
 	for (let attempt = 0; ; attempt++) {
 		throwIfCancelled(ctx, itemIndex);
@@ -162,10 +189,9 @@ export async function sendWithRetries<R extends ApiResponse = ApiResponse>(
 		throwIfCancelled(ctx, itemIndex);
 		const { response, failure } = outcome;
 		if (response && response.statusCode < 300) return outcome;
-		const retryable = response
-			? RETRYABLE_STATUS(response.statusCode)
-			: isTimeout(failure) || RETRYABLE_CODES.has(failure?.code ?? '');
-		if (!retryable || attempt >= maxRetries) return outcome;
+		const verdict = retryVerdict(response, failure);
+		if (verdict === 'final' || attempt >= maxRetries) return outcome;
+		if (verdict === 'mayBeProcessed' && !repeatProcessed) return { ...outcome, heldBack: true };
 		await pause(cancel, retryAfterMs(response) ?? backoffMs(attempt));
 	}
 }

@@ -13,6 +13,11 @@ export interface ApiRequest {
 	/** Milliseconds per attempt. */
 	timeout?: number;
 	maxRetries?: number;
+	/**
+	 * Whether a POST may be sent again after a failure that may have been processed (a timeout, a
+	 * connection lost after sending): it can be billed twice. GET requests always may.
+	 */
+	retryMayBeProcessed?: boolean;
 }
 
 export interface ApiResponse {
