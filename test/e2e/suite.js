@@ -16,6 +16,7 @@ const path = require('node:path');
 
 const n8n = require('../../scripts/lib/n8n');
 const { startImageServer, DEFAULT_MODELS } = require('../server/image-server');
+const { encodePng, renderPromptImage } = require('../server/images');
 const { selectedMajors } = require('./majors');
 const wf = require('./workflows');
 
@@ -24,6 +25,8 @@ const REPO = path.resolve(__dirname, '..', '..');
 const API_KEY = `sk-e2e-${crypto.randomBytes(16).toString('hex')}`;
 const WRONG_KEY = 'sk-e2e-not-the-right-key';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** A small PNG to put in a hand-made provider answer. */
+const SMALL_PNG = encodePng(renderPromptImage('one', 8, 8)).toString('base64');
 
 const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
 
@@ -156,6 +159,8 @@ function describeMajor(major) {
 					wf.generateWorkflow(),
 					wf.editWorkflow(),
 					wf.continueOnFailWorkflow(),
+					wf.errorOutputWorkflow(),
+					wf.fewerImagesWorkflow(),
 					wf.faultsWorkflow(),
 					wf.example('batch-generate-edit-save.json'),
 					wf.example('webhook-generate-image.json'),
@@ -411,6 +416,62 @@ function describeMajor(major) {
 					served: request.images,
 				});
 			}
+		});
+
+		test('Continue (using error output): images on the main output, failures on the error output with their input and the error fields', async () => {
+			const { prompts, rejected, nodeName } = wf.ERROR_OUTPUT;
+			const providerMessage = 'Your request was rejected as a result of our safety system.';
+			ctx.images.respondNext({
+				status: 400,
+				json: { error: { message: providerMessage, type: 'image_generation_user_error', code: 'content_policy_violation' } },
+				when: (request) => request.body && request.body.prompt === rejected,
+			});
+			const run = await execute(wf.ERROR_OUTPUT.id);
+			// The empty prompt fails validation: only two requests.
+			expect(ctx.images.imageRequests().map((request) => request.body.prompt).sort()).toEqual([prompts[0], rejected].sort());
+
+			const images = n8n.nodeOutput(run, nodeName, 0);
+			const failed = n8n.nodeOutput(run, nodeName, 1);
+			expect(images).toHaveLength(1);
+			expect(images[0].json).toMatchObject({ prompt: prompts[0], fileName: 'a-lighthouse-at-dusk-1.png', mimeType: 'image/png' });
+			expect(images[0].pairedItem).toEqual({ item: 0 });
+			expect(failed).toHaveLength(2);
+			// n8n merges the input item's JSON into each error item.
+			expect(failed.map((item) => [item.pairedItem, item.json])).toEqual([
+				[
+					{ item: 1 },
+					{
+						prompt: rejected,
+						error: {
+							message: `${providerMessage} (HTTP 400)`,
+							description: 'The provider blocked the prompt or image by its content policy. Rephrase the prompt.',
+							httpCode: '400',
+						},
+					},
+				],
+				[{ item: 2 }, { prompt: '', error: { message: 'Prompt is empty', description: expect.stringContaining('Describe the image') } }],
+			]);
+			// The nodes behind each output ran, on their items only.
+			expect(n8n.nodeOutput(run, 'Images')).toHaveLength(1);
+			expect(n8n.nodeOutput(run, 'Failed').map((item) => item.json)).toEqual([
+				{ prompt: rejected, message: `${providerMessage} (HTTP 400)`, description: expect.stringContaining('content policy'), httpCode: '400' },
+				{ prompt: '', message: 'Prompt is empty', description: expect.stringContaining('Describe the image'), httpCode: null },
+			]);
+			process.stderr.write(`[e2e] v${major} error output as n8n routed it: ${JSON.stringify(failed.map((item) => ({ pairedItem: item.pairedItem, json: item.json })))}\n`);
+		});
+
+		test('Fewer images than asked: the item says 2 requested, 1 returned, and the run data carries the warning hint', async () => {
+			const { nodeName, prompt } = wf.FEWER;
+			ctx.images.respondNext({ json: { images: [{ url: `data:image/png;base64,${SMALL_PNG}` }], seed: 7 } });
+			const run = await execute(wf.FEWER.id);
+			const items = n8n.nodeOutput(run, nodeName);
+			expect(ctx.images.imageRequests()[0].body).toMatchObject({ prompt, n: 2 });
+			expect(items).toHaveLength(1);
+			expect(items[0].json).toMatchObject({ prompt, imagesRequested: 2, imagesReturned: 1, fileName: 'two-dogs-on-a-beach-1.png' });
+			const [task] = run.data.resultData.runData[nodeName];
+			expect(task.hints).toEqual([
+				{ message: expect.stringMatching(/^The provider returned fewer images than asked for \(item 1: 1 of 2\)/), type: 'warning', location: 'outputPane' },
+			]);
 		});
 
 		test('Upstream faults in one batch with Continue On Fail: every item is an image or a clear error item', async () => {

@@ -224,6 +224,68 @@ function continueOnFailWorkflow() {
 	});
 }
 
+/**
+ * 3b. The error output: On Error "Continue (using error output)". Three prompts, one the server
+ * rejects and one empty (a validation failure); the images go on to "Images", the failures to
+ * "Failed", a Set node reading the error fields the way a user's expressions would.
+ */
+const ERROR_OUTPUT = {
+	id: 'E2eErrorOutput01',
+	prompts: ['A lighthouse at dusk', 'A forbidden symbol', ''],
+	rejected: 'A forbidden symbol',
+	nodeName: 'Generate (error output)',
+};
+
+function errorOutputWorkflow() {
+	const assignment = (name, value, type = 'string') => ({ id: `${name}-0000-4000-8000-000000000000`, name, value, type });
+	const nodes = [
+		trigger(),
+		...promptItems(ERROR_OUTPUT.prompts),
+		imagesNode(
+			ERROR_OUTPUT.nodeName,
+			{ operation: 'generate', model: model('gpt-image-1'), prompt: '={{ $json.prompt }}', n: 1, size: '1024x1024', quality: 'low', options: {} },
+			[660, 0],
+			{ onError: 'continueErrorOutput' },
+		),
+		{ id: nodeId(), name: 'Images', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [900, -100], parameters: {} },
+		{
+			id: nodeId(),
+			name: 'Failed',
+			type: 'n8n-nodes-base.set',
+			typeVersion: 3.4,
+			position: [900, 100],
+			parameters: {
+				mode: 'manual',
+				assignments: {
+					assignments: [
+						assignment('prompt', '={{ $json.prompt }}'),
+						assignment('message', '={{ $json.error.message }}'),
+						assignment('description', '={{ $json.error.description }}'),
+						assignment('httpCode', '={{ $json.error.httpCode }}'),
+					],
+				},
+				options: {},
+			},
+		},
+	];
+	return workflow(ERROR_OUTPUT.id, 'E2E: error output', nodes, {
+		Start: { main: [[link('Prompts')]] },
+		Prompts: { main: [[link('One Item per Prompt')]] },
+		'One Item per Prompt': { main: [[link(ERROR_OUTPUT.nodeName)]] },
+		[ERROR_OUTPUT.nodeName]: { main: [[link('Images')], [link('Failed')]] },
+	});
+}
+
+/** 3c. A provider that ignores n: two images asked, one returned; the node warns with an execution hint. */
+const FEWER = { id: 'E2eFewerImages01', nodeName: 'Generate (fewer images)', prompt: 'Two dogs on a beach', model: 'black-forest-labs/FLUX.1-schnell' };
+
+function fewerImagesWorkflow() {
+	return workflow(FEWER.id, 'E2E: fewer images than asked', [
+		trigger(),
+		imagesNode(FEWER.nodeName, { operation: 'generate', model: model(FEWER.model), prompt: FEWER.prompt, n: 2, options: {} }, [240, 0]),
+	], { Start: { main: [[link(FEWER.nodeName)]] } });
+}
+
 /** Faults in real n8n: one item per upstream fault, Continue On Fail, no retries, a short timeout. */
 const FAULTS = {
 	nodeName: 'Generate (faults)',
@@ -342,6 +404,10 @@ module.exports = {
 	GENERATE,
 	EDIT,
 	CONTINUE,
+	ERROR_OUTPUT,
+	errorOutputWorkflow,
+	FEWER,
+	fewerImagesWorkflow,
 	FAULTS,
 	faultsWorkflow,
 	QUEUE,

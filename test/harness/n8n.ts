@@ -27,6 +27,7 @@ import {
 	type INodeProperties,
 	type INodeTypes,
 	type IWorkflowExecuteAdditionalData,
+	type NodeExecutionHint,
 } from 'n8n-workflow';
 
 import {
@@ -117,10 +118,14 @@ export interface RunOptions {
 	items?: INodeExecutionData[];
 	credentials: ICredentialDataDecryptedObject;
 	continueOnFail?: boolean;
+	/** The node's On Error setting; `continueOnFail: true` is 'continueRegularOutput'. */
+	onError?: INode['onError'];
 	abortSignal?: AbortSignal;
+	/** Receives the execution hints the node added (what the editor shows on the node). */
+	hints?: NodeExecutionHint[];
 }
 
-function makeNode(parameters: INodeParameters, continueOnFail = false): INode {
+function makeNode(parameters: INodeParameters, continueOnFail = false, onError?: INode['onError']): INode {
 	return {
 		id: 'images-node',
 		name: 'Images',
@@ -130,6 +135,7 @@ function makeNode(parameters: INodeParameters, continueOnFail = false): INode {
 		parameters,
 		credentials: { [CREDENTIAL_NAME]: { id: 'cred-1', name: 'Test credential' } },
 		...(continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+		...(onError ? { onError } : {}),
 	};
 }
 
@@ -152,7 +158,7 @@ function workflowFor(node: INode): Workflow {
 /** Executes the node on the given items and returns its single output. */
 export async function runNode(options: RunOptions): Promise<INodeExecutionData[]> {
 	await binaryDataService();
-	const node = makeNode(options.parameters, options.continueOnFail);
+	const node = makeNode(options.parameters, options.continueOnFail, options.onError);
 	const workflow = workflowFor(node);
 	const workflowNode = workflow.getNode(node.name) as INode;
 	const items = options.items ?? [{ json: {} }];
@@ -170,6 +176,7 @@ export async function runNode(options: RunOptions): Promise<INodeExecutionData[]
 		options.abortSignal,
 	);
 	const [output] = await nodeType.execute.call(context);
+	options.hints?.push(...context.hints);
 	return output;
 }
 

@@ -297,6 +297,7 @@ export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 		const partName = images.length > 1 ? 'image[]' : 'image';
 		const calls = counts.map((count) => ({
 			path: 'images/edits',
+			images: count,
 			body: async () => {
 				const form = new FormData();
 				appendFields(form, { model, prompt, n: count, ...fields, ...extra });
@@ -311,6 +312,7 @@ export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 	const { input, endpoint } = target;
 	const calls = counts.map((count) => ({
 		path: `images/${endpoint}`,
+		images: count,
 		body: async (): Promise<IDataObject> => {
 			const urls: string[] = [];
 			for (const image of inputs) {

@@ -25,6 +25,7 @@ export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 	const { model, family, prompt, n, fields, extra } = readRequest(ctx, itemIndex, 'generate');
 	const calls: PlannedCall[] = splitCount(n, family.imagesPerRequest).map((count) => ({
 		path: 'images/generations',
+		images: count,
 		body: async () => ({ model, prompt, n: count, ...fields, ...extra }),
 	}));
 	return { model, prompt, requested: pick(fields, ECHOED_FIELDS), calls };

@@ -38,6 +38,7 @@ export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 	});
 	const calls = splitCount(n, family.imagesPerRequest).map((count) => ({
 		path: 'images/variations',
+		images: count,
 		body: async () => {
 			const form = new FormData();
 			appendFields(form, { model, n: count, ...fields, ...extra });

@@ -111,8 +111,10 @@ export function readPrompt(ctx: IExecuteFunctions, itemIndex: number, family: Mo
 	if (!prompt) {
 		throw invalid(ctx, itemIndex, 'Prompt is empty', 'Describe the image you want, or make sure the expression resolves to text for every item.');
 	}
-	if (family.promptMaxLength && prompt.length > family.promptMaxLength) {
-		throw invalid(ctx, itemIndex, `Prompt is too long for ${family.displayName}: ${prompt.length} characters, the limit is ${family.promptMaxLength}`, 'Shorten the prompt, or choose a model with a longer limit (GPT image models take 32000 characters).');
+	// Providers count characters (code points): an emoji is one, not two UTF-16 units.
+	const length = Array.from(prompt).length;
+	if (family.promptMaxLength && length > family.promptMaxLength) {
+		throw invalid(ctx, itemIndex, `Prompt is too long for ${family.displayName}: ${length} characters, the limit is ${family.promptMaxLength}`, 'Shorten the prompt, or choose a model with a longer limit (GPT image models take 32000 characters).');
 	}
 	return prompt;
 }

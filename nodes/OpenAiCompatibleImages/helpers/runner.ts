@@ -1,6 +1,7 @@
 import {
 	NodeOperationError,
 	type IBinaryData,
+	type NodeExecutionHint,
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
@@ -15,6 +16,8 @@ import { parseImageResponse, storeImage } from './response';
 /** One API call an item needs; an item asking for more images than a call returns needs several. */
 export interface PlannedCall {
 	path: string;
+	/** How many images the call asks for (its `n`). */
+	images: number;
 	/** Builds the body when the call is sent, so input images are read only then. */
 	body: () => Promise<IDataObject | FormData>;
 }
@@ -40,6 +43,9 @@ export function pick(source: IDataObject, fields: readonly string[]): IDataObjec
 }
 
 export type PlanItem = (ctx: IExecuteFunctions, itemIndex: number) => Promise<ItemPlan>;
+
+/** Whatever a server sent may echo a secret back (see redactSecrets); the user's own values are left alone. */
+type Redact = <T>(value: T) => T;
 
 /** An image of an item's output: stored binary data and the JSON that describes it. */
 interface OutputImage {
@@ -81,6 +87,7 @@ async function sendCall(
 	itemIndex: number,
 	plan: ItemPlan,
 	call: PlannedCall,
+	redact: Redact,
 ): Promise<OutputImage[]> {
 	const response = await apiRequest(ctx, {
 		method: 'POST',
@@ -93,26 +100,35 @@ async function sendCall(
 		retryMayBeProcessed: settings.retryMayBeProcessed,
 	});
 	const { entries, meta } = parseImageResponse(ctx, parseJsonBody(ctx, response, itemIndex), itemIndex);
+	// `usage` is what the whole call cost: it goes on the call's first image only, so that adding
+	// up `usage` over the output items gives what was billed.
+	const { usage, ...imageMeta } = redact(meta);
 	// The raw body and each image's base64 are dropped as soon as they are decoded, so a large
 	// image is held about once at a time, not three times over.
 	response.body = Buffer.alloc(0);
 	const output: OutputImage[] = [];
 	// Images of one call are fetched one after the other: the pool already bounds parallel work.
-	for (const entry of entries) {
+	for (const [index, entry] of entries.entries()) {
 		const image = await storeImage(ctx, entry, itemIndex, settings.timeout, settings.maxRetries);
 		entry.base64 = undefined;
 		const json: IDataObject = {
 			model: plan.model,
 			...(plan.prompt !== undefined ? { prompt: plan.prompt } : {}),
-			...(entry.revisedPrompt ? { revised_prompt: entry.revisedPrompt } : {}),
+			...(entry.revisedPrompt ? { revised_prompt: redact(entry.revisedPrompt) } : {}),
 			...plan.requested,
-			...meta,
+			...imageMeta,
+			...(usage !== undefined && index === 0 ? { usage } : {}),
 			...(image.dimensions ?? {}),
-			...(image.sourceUrl ? { url: image.sourceUrl } : {}),
+			...(image.sourceUrl ? { url: redact(image.sourceUrl) } : {}),
 		};
 		output.push({ binary: image.binary, json });
 	}
 	return output;
+}
+
+/** How many images an item asked for, over all its calls. */
+export function requestedImages(plan: ItemPlan): number {
+	return plan.calls.reduce((sum, call) => sum + call.images, 0);
 }
 
 function outputFor(
@@ -122,11 +138,15 @@ function outputFor(
 	settings: RunSettings,
 ): INodeExecutionData[] {
 	const stem = fileStem(plan.prompt, plan.fileStem);
+	const requested = requestedImages(plan);
+	// Providers that ignore `n` (or drop images by moderation) return fewer: the item says so.
+	const counts = images.length === requested ? {} : { imagesRequested: requested, imagesReturned: images.length };
 	images.forEach((image, index) => {
 		image.binary.fileName = `${stem}-${index + 1}.${image.binary.fileExtension}`;
 		image.json.index = index;
 		image.json.fileName = image.binary.fileName;
 		image.json.mimeType = image.binary.mimeType;
+		Object.assign(image.json, counts);
 	});
 	const pairedItem = { item: itemIndex };
 	if (!settings.combineImages) {
@@ -143,15 +163,42 @@ function outputFor(
 		return { ...json, binaryProperty: property };
 	});
 	const { model, prompt } = images[0]?.json ?? {};
-	return [{ json: { model, prompt, imageCount: images.length, images: details }, binary, pairedItem }];
+	return [{ json: { model, prompt, imageCount: images.length, ...counts, images: details }, binary, pairedItem }];
 }
 
-function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
+/**
+ * The item a failed input item becomes with Continue On Fail, paired with its input item.
+ *
+ * Regular output: `error` (the message), `description` and `httpCode` in its JSON.
+ * Error output: n8n moves an item there only when its JSON holds nothing but `error` (and in 2.x
+ * `message`, `details`; handleNodeErrorOutput in n8n-core), and then merges the input item's JSON
+ * into it. Setting `item.error` would route it too, but n8n then replaces the JSON with the bare
+ * message (normalizeNodeErrors). So the fields go inside `error`: `{ error: { message,
+ * description, httpCode } }`, which both n8n 1.x and 2.x route, and the nodes behind read
+ * `$json.error.message` beside the input's own fields (`$json.prompt`).
+ */
+function errorItem(error: Error, itemIndex: number, toErrorOutput: boolean): INodeExecutionData {
 	const failure = error as { message?: string; description?: string; httpCode?: string };
-	const json: IDataObject = { error: failure.message ?? String(error) };
-	if (failure.description) json.description = failure.description;
-	if (failure.httpCode) json.httpCode = failure.httpCode;
+	const fields: IDataObject = {};
+	if (failure.description) fields.description = failure.description;
+	if (failure.httpCode) fields.httpCode = failure.httpCode;
+	const message = failure.message ?? String(error);
+	const json: IDataObject = toErrorOutput ? { error: { message, ...fields } } : { error: message, ...fields };
 	return { json, pairedItem: { item: itemIndex } };
+}
+
+/** The warning the editor shows on the node when a provider returned fewer images than asked. */
+function fewerImagesHint(shortfalls: Array<{ itemIndex: number; requested: number; returned: number }>): NodeExecutionHint {
+	const list = shortfalls
+		.slice(0, 5)
+		.map(({ itemIndex, requested, returned }) => `item ${itemIndex + 1}: ${returned} of ${requested}`)
+		.join(', ');
+	const more = shortfalls.length > 5 ? ` and ${shortfalls.length - 5} more items` : '';
+	return {
+		message: `The provider returned fewer images than asked for (${list}${more}). Some providers and gateways ignore Number of Images or drop images by moderation; the items show imagesRequested and imagesReturned.`,
+		type: 'warning',
+		location: 'outputPane',
+	};
 }
 
 function withItemIndex(ctx: IExecuteFunctions, error: unknown, itemIndex: number): Error {
@@ -173,15 +220,20 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	if (items.length === 0) return [];
 	const settings = runSettings(ctx);
 	const continueOnFail = ctx.continueOnFail();
-	// Whatever leaves the node (items, errors) goes through here: a server may echo the key back.
+	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
+	// What a server sent (its errors, answers, image URLs) may echo the key or a custom header back:
+	// it is redacted before it leaves the node. Validation errors and the user's own values (the
+	// prompt, file names) are not: no server has seen them.
 	const secrets = await credentialSecrets(ctx);
-	const fail = (error: unknown, itemIndex: number) => redactSecrets(withItemIndex(ctx, error, itemIndex), secrets);
+	const redact: Redact = (value) => redactSecrets(value, secrets);
+	const invalidItem = (error: unknown, itemIndex: number) => withItemIndex(ctx, error, itemIndex);
+	const fail = (error: unknown, itemIndex: number) => redact(withItemIndex(ctx, error, itemIndex));
 	const plans: Array<ItemPlan | { error: unknown }> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
 			plans.push(await planItem(ctx, itemIndex));
 		} catch (error) {
-			if (!continueOnFail) throw fail(error, itemIndex);
+			if (!continueOnFail) throw invalidItem(error, itemIndex);
 			plans.push({ error });
 		}
 	}
@@ -193,7 +245,7 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	const results = await runPool(
 		calls.length,
 		settings.concurrency,
-		async (index) => await sendCall(ctx, settings, calls[index].itemIndex, calls[index].plan, calls[index].call),
+		async (index) => await sendCall(ctx, settings, calls[index].itemIndex, calls[index].plan, calls[index].call, redact),
 		!continueOnFail,
 	);
 	// A cancelled execution ends the run, even when failures would otherwise become error items.
@@ -205,22 +257,25 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	}
 
 	const output: INodeExecutionData[] = [];
+	const shortfalls: Array<{ itemIndex: number; requested: number; returned: number }> = [];
 	let cursor = 0;
 	plans.forEach((plan, itemIndex) => {
 		if (!('calls' in plan)) {
-			output.push(errorItem(fail(plan.error, itemIndex), itemIndex));
+			output.push(errorItem(invalidItem(plan.error, itemIndex), itemIndex, toErrorOutput));
 			return;
 		}
 		const settled = results.slice(cursor, cursor + plan.calls.length);
 		cursor += plan.calls.length;
 		const failure = settled.find((result) => result?.status === 'rejected') as PromiseRejectedResult | undefined;
 		if (failure) {
-			output.push(errorItem(fail(failure.reason, itemIndex), itemIndex));
+			output.push(errorItem(fail(failure.reason, itemIndex), itemIndex, toErrorOutput));
 			return;
 		}
 		const images = settled.flatMap((result) => (result as PromiseFulfilledResult<OutputImage[]>).value);
+		const requested = requestedImages(plan);
+		if (images.length < requested) shortfalls.push({ itemIndex, requested, returned: images.length });
 		output.push(...outputFor(itemIndex, plan, images, settings));
 	});
-	for (const item of output) redactSecrets(item.json, secrets);
+	if (shortfalls.length > 0) ctx.addExecutionHints(fewerImagesHint(shortfalls));
 	return output;
 }

@@ -21,7 +21,82 @@ function textOf(value: unknown): string | undefined {
 	return undefined;
 }
 
-/** Reads the provider's error out of an OpenAI-style, gateway, plain-text or HTML body. */
+/** One thing a provider said was wrong with the request, and the field when it named one. */
+interface FieldProblem {
+	field?: string;
+	message: string;
+}
+
+/** A field name from the ways providers write one: "size", ["body", "size"], "/size", "#/size". */
+function fieldName(value: unknown): string | undefined {
+	if (Array.isArray(value)) {
+		const parts = value.filter((part) => typeof part === 'string' || typeof part === 'number').map(String);
+		// FastAPI puts where the field was first: ["body", "size"].
+		const named = parts[0] === 'body' || parts[0] === 'query' ? parts.slice(1) : parts;
+		return named.length ? named.join('.') : undefined;
+	}
+	const text = textOf(value)?.trim();
+	return text?.replace(/^#?\//, '').replace(/\//g, '.') || undefined;
+}
+
+function problemOf(raw: unknown, key?: string): FieldProblem | undefined {
+	if (typeof raw === 'string') return textOf(raw) ? { field: key, message: raw } : undefined;
+	if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+	const entry = raw as Record<string, unknown>;
+	const message =
+		textOf(entry.message) ?? textOf(entry.msg) ?? textOf(entry.detail) ?? textOf(entry.reason) ?? textOf(entry.description) ?? textOf(entry.title);
+	const field =
+		fieldName(entry.field) ?? fieldName(entry.param) ?? fieldName(entry.name) ?? fieldName(entry.loc) ??
+		fieldName(entry.path) ?? fieldName(entry.pointer) ?? fieldName((entry.source as Record<string, unknown> | undefined)?.pointer) ?? key;
+	return message || field ? { field, message: message ?? 'invalid' } : undefined;
+}
+
+/**
+ * The per-field problems of an error body, in the shapes seen in the wild: RFC 7807 extension
+ * lists (`validation`, `errors`, `invalid-params`, `invalid_params`), FastAPI's `detail` list
+ * (`loc`, `msg`), JSON:API `errors` (`source.pointer`), Laravel/Rails `errors` objects
+ * ({ size: ["..."] }) and Google's `details[].fieldViolations`.
+ */
+function fieldProblems(object: Record<string, unknown>): FieldProblem[] {
+	const problems: FieldProblem[] = [];
+	const lists = [object.validation, object.errors, object['invalid-params'], object.invalid_params, object.violations, object.detail];
+	for (const list of lists) {
+		if (Array.isArray(list)) {
+			for (const raw of list) {
+				const problem = problemOf(raw);
+				if (problem) problems.push(problem);
+			}
+		} else if (list && typeof list === 'object' && list !== object.detail) {
+			for (const [key, value] of Object.entries(list as Record<string, unknown>)) {
+				for (const raw of Array.isArray(value) ? value : [value]) {
+					const problem = problemOf(raw, key);
+					if (problem) problems.push(problem);
+				}
+			}
+		}
+	}
+	if (Array.isArray(object.details)) {
+		for (const detail of object.details) {
+			const violations = (detail as Record<string, unknown> | null)?.fieldViolations;
+			if (!Array.isArray(violations)) continue;
+			for (const raw of violations) {
+				const problem = problemOf(raw);
+				if (problem) problems.push(problem);
+			}
+		}
+	}
+	return problems.slice(0, 10);
+}
+
+/** The message with the fields the provider complained about: "Validation failed: size: must be ...". */
+function withProblems(message: string, problems: FieldProblem[]): string {
+	const listed = problems
+		.map(({ field, message: text }) => (field && !text.includes(field) ? `${field}: ${text}` : text))
+		.filter((text) => !message.includes(text));
+	return listed.length ? `${message.replace(/[.:]\s*$/, '')}: ${listed.join('; ')}` : message;
+}
+
+/** Reads the provider's error out of an OpenAI-style, RFC 7807, gateway, plain-text or HTML body. */
 export function decodeErrorBody(body: Buffer, contentType?: string): UpstreamError {
 	const text = body.toString('utf8');
 	let json: unknown;
@@ -33,26 +108,33 @@ export function decodeErrorBody(body: Buffer, contentType?: string): UpstreamErr
 	if (json && typeof json === 'object' && !Array.isArray(json)) {
 		const object = json as Record<string, unknown>;
 		const error = object.error;
-		if (error && typeof error === 'object') {
+		if (error && typeof error === 'object' && !Array.isArray(error)) {
 			const detail = error as Record<string, unknown>;
+			const problems = fieldProblems(detail);
 			return {
-				message: clip(textOf(detail.message) ?? JSON.stringify(detail)),
+				message: clip(withProblems(textOf(detail.message) ?? textOf(detail.title) ?? JSON.stringify(detail), problems)),
 				code: textOf(detail.code) ?? (typeof detail.code === 'number' ? String(detail.code) : undefined),
 				type: textOf(detail.type),
-				param: textOf(detail.param),
+				param: textOf(detail.param) ?? problems.find((problem) => problem.field)?.field,
 				json: object as JsonObject,
 			};
 		}
+		const problems = fieldProblems(object);
+		// RFC 7807: `title` is the kind of problem, `detail` this occurrence; both say something.
+		const title = textOf(object.title);
+		const detail = textOf(object.detail);
+		const problem = title && detail && !detail.includes(title) ? `${title}: ${detail}` : (detail ?? title);
 		const message =
 			textOf(error) ??
 			textOf(object.message) ??
-			textOf(object.detail) ??
+			problem ??
 			textOf(object.msg) ??
 			textOf(object.error_msg) ??
-			JSON.stringify(object);
+			(problems.length ? 'The provider rejected the request' : JSON.stringify(object));
 		return {
-			message: clip(message),
+			message: clip(withProblems(message, problems)),
 			code: textOf(object.code) ?? textOf(object.error_code),
+			param: problems.find((entry) => entry.field)?.field,
 			json: object as JsonObject,
 		};
 	}
