@@ -1,5 +1,6 @@
 import {
 	NodeConnectionTypes,
+	NodeOperationError,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
@@ -11,6 +12,7 @@ import * as edit from './actions/edit.operation';
 import * as generate from './actions/generate.operation';
 import * as variation from './actions/variation.operation';
 import { modelProperty, optionsProperty } from './description/common';
+import { modelFamilyProperty } from './description/familyDisplay';
 import { runItems, type PlanItem } from './helpers/runner';
 import { testCredential } from './methods/credentialTest';
 import { searchModels } from './methods/listSearch';
@@ -33,8 +35,7 @@ export class OpenAiCompatibleImages implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + ($parameter["model"].value || $parameter["model"]) }}',
-		description:
-			'Generate and edit images with DALL·E, GPT image models or any model behind an OpenAI-compatible API (OpenAI, Azure OpenAI, new-api, one-api and other gateways)',
+		description: 'Generate and edit images with any OpenAI-compatible image API or gateway',
 		defaults: { name: 'OpenAI-Compatible Images' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
@@ -70,6 +71,7 @@ export class OpenAiCompatibleImages implements INodeType {
 				default: 'generate',
 			},
 			modelProperty,
+			modelFamilyProperty,
 			...generate.description,
 			...edit.description,
 			...variation.description,
@@ -84,7 +86,14 @@ export class OpenAiCompatibleImages implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const operation = this.getNodeParameter('operation', 0) as Operation;
-		const planItem = OPERATIONS[operation] ?? generate.plan;
+		const planItem = OPERATIONS[operation];
+		if (!planItem) {
+			// n8n offers a "Custom API Call" operation on nodes with credentials; this node has none.
+			throw new NodeOperationError(this.getNode(), `The operation "${String(operation)}" is not supported by this node`, {
+				description:
+					'Choose Generate, Edit or Variation. For other endpoints of your server, use an HTTP Request node with the same Base URL and key.',
+			});
+		}
 		return [await runItems(this, planItem)];
 	}
 }

@@ -67,6 +67,14 @@ export interface FieldRule {
 	check?: (value: string) => string | undefined;
 	/** What the UI says is allowed, for free-form fields. */
 	hint?: string;
+	/** An example value the UI shows in an empty free-form field. */
+	placeholder?: string;
+	/** The value the UI starts with, when it differs from what is sent by default (nothing). */
+	initial?: FieldValue;
+	/** A value that means "send nothing" (e.g. a seed of -1: the provider picks one). */
+	unset?: FieldValue;
+	/** Sent only when another field has one of these values (e.g. compression only for JPEG and WebP). */
+	onlyWith?: { field: BodyField; values: readonly FieldValue[] };
 	/** Operations the field applies to; all the family's operations when absent. */
 	operations?: readonly Operation[];
 }
@@ -74,6 +82,8 @@ export interface FieldRule {
 export interface ModelFamily {
 	id: string;
 	displayName: string;
+	/** How the UI names the models of the family in descriptions, e.g. "gpt-image-1, gpt-image-1.5". */
+	label: string;
 	/** Regular expression source matched against the lower-cased model ID; the last family has none and takes every other model. */
 	pattern?: string;
 	operations: readonly Operation[];
@@ -125,7 +135,12 @@ const GPT_IMAGE_FIELDS: ModelFamily['fields'] = {
 	quality: { values: ['auto', 'low', 'medium', 'high'], default: 'auto' },
 	background: { values: ['auto', 'transparent', 'opaque'] },
 	output_format: { values: ['png', 'jpeg', 'webp'] },
-	output_compression: { min: 0, max: 100 },
+	output_compression: {
+		min: 0,
+		max: 100,
+		initial: 100,
+		onlyWith: { field: 'output_format', values: ['jpeg', 'webp'] },
+	},
 	moderation: { values: ['auto', 'low'], operations: ['generate'] },
 	input_fidelity: { values: ['low', 'high'], operations: ['edit'] },
 	user: USER,
@@ -147,6 +162,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'dall-e-2',
 		displayName: 'DALL·E 2',
+		label: 'dall-e-2',
 		knownModels: ['dall-e-2'],
 		pattern: '(^|/)dall-e-2',
 		operations: ['generate', 'edit', 'variation'],
@@ -165,6 +181,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'dall-e-3',
 		displayName: 'DALL·E 3',
+		label: 'dall-e-3',
 		knownModels: ['dall-e-3'],
 		pattern: '(^|/)dall-e-3',
 		operations: ['generate'],
@@ -182,6 +199,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'gpt-image-mini',
 		displayName: 'GPT Image Mini',
+		label: 'gpt-image-1-mini',
 		knownModels: ['gpt-image-1-mini'],
 		pattern: '(^|/)gpt-image-[0-9.]+-mini',
 		...GPT_IMAGE_BASE,
@@ -191,6 +209,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'gpt-image-2',
 		displayName: 'GPT Image 2',
+		label: 'gpt-image-2',
 		knownModels: ['gpt-image-2'],
 		pattern: '(^|/)gpt-image-2',
 		...GPT_IMAGE_BASE,
@@ -200,12 +219,14 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 				default: 'auto',
 				check: checkFlexibleSize,
 				hint: 'auto, or any WIDTHxHEIGHT with sides divisible by 16, a ratio between 1:3 and 3:1, up to 3840x2160',
+				placeholder: 'e.g. auto or 1536x864',
 			},
 		},
 	},
 	{
 		id: 'gpt-image',
 		displayName: 'GPT Image',
+		label: 'gpt-image-1, gpt-image-1.5, chatgpt-image-latest',
 		knownModels: ['gpt-image-1', 'gpt-image-1.5'],
 		pattern: '(^|/)(gpt-image|chatgpt-image)',
 		...GPT_IMAGE_BASE,
@@ -213,7 +234,8 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	},
 	{
 		id: 'other',
-		displayName: 'Other models',
+		displayName: 'Other Models',
+		label: 'other models',
 		operations: ['generate', 'edit'],
 		maxImages: 10,
 		imagesPerRequest: 10,
@@ -227,10 +249,11 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 				default: '',
 				check: (value) => (/\s/.test(value) ? 'remove the spaces' : undefined),
 				hint: 'whatever the provider accepts, e.g. 1024x1024 or 2K; empty lets the provider choose',
+				placeholder: 'e.g. 1024x1024 or 2K',
 			},
 			response_format: { values: ['b64_json', 'url'] },
 			watermark: {},
-			seed: { min: -1, max: 2 ** 32 - 1 },
+			seed: { min: -1, max: 2 ** 32 - 1, initial: -1, unset: -1 },
 			negative_prompt: {},
 			user: USER,
 		},
@@ -241,24 +264,54 @@ const matchers = MODEL_FAMILIES.map((family) =>
 	family.pattern === undefined ? undefined : new RegExp(family.pattern),
 );
 
+/** The family a model ID belongs to, whatever its letter case. */
 export function familyOf(model: string): ModelFamily {
 	const id = model.trim().toLowerCase();
 	const index = matchers.findIndex((matcher) => matcher === undefined || matcher.test(id));
 	return MODEL_FAMILIES[index];
 }
 
+/** The Model Family choice that detects the family from the model ID. */
+export const DETECT_FAMILY = 'auto';
+
+/** The family the user chose, or the one the model ID names when the choice is DETECT_FAMILY. */
+export function resolveFamily(model: string, choice: string = DETECT_FAMILY): ModelFamily {
+	return MODEL_FAMILIES.find((family) => family.id === choice) ?? familyOf(model);
+}
+
 /**
- * A regular expression source that matches exactly the model IDs of the given families,
- * honouring the first-match order of MODEL_FAMILIES. Used by the UI's displayOptions.
+ * The regular expression source with every ASCII letter matching both cases: n8n's display
+ * conditions take a pattern without flags, and users type DALL-E-3 as often as dall-e-3.
+ * Patterns in this file use lower-case literals and no letter ranges.
+ */
+function anyCase(source: string): string {
+	let result = '';
+	for (let index = 0; index < source.length; index++) {
+		const char = source[index];
+		if (char === '\\') {
+			result += char + (source[index + 1] ?? '');
+			index++;
+		} else if (/[a-z]/.test(char)) {
+			result += `[${char}${char.toUpperCase()}]`;
+		} else {
+			result += char;
+		}
+	}
+	return result;
+}
+
+/**
+ * A regular expression source that matches exactly the model IDs of the given families, in any
+ * letter case, honouring the first-match order of MODEL_FAMILIES. Used by the UI's displayOptions.
  */
 export function modelRegexFor(families: readonly ModelFamily[]): string {
 	const alternatives = families.map((family) => {
 		const position = MODEL_FAMILIES.indexOf(family);
 		const earlier = MODEL_FAMILIES.slice(0, position)
 			.filter((other) => other.pattern !== undefined)
-			.map((other) => `(?!.*(?:${other.pattern}))`)
+			.map((other) => `(?!.*(?:${anyCase(other.pattern as string)}))`)
 			.join('');
-		const own = family.pattern === undefined ? '' : `(?=.*(?:${family.pattern}))`;
+		const own = family.pattern === undefined ? '' : `(?=.*(?:${anyCase(family.pattern)}))`;
 		return `^${earlier}${own}`;
 	});
 	return alternatives.map((alternative) => `(?:${alternative})`).join('|');

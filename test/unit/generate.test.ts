@@ -117,7 +117,7 @@ describe('Generate: validation before any request', () => {
 		['gpt-image-2 ratio beyond 3:1', { model: model('gpt-image-2'), prompt: 'a', size: '3840x1024' }, /between 1:3 and 3:1/],
 		['gpt-image-2 too large', { model: model('gpt-image-2'), prompt: 'a', size: '4096x2304' }, /3840x2160/],
 		['gpt-image-2 malformed size', { model: model('gpt-image-2'), prompt: 'a', size: 'big' }, /WIDTHxHEIGHT/],
-		['compression above 100', { model: model('gpt-image-1'), prompt: 'a', options: { output_compression: 101 } }, /Output Compression must be a whole number from 0 to 100, not 101/],
+		['compression above 100', { model: model('gpt-image-1'), prompt: 'a', options: { output_format: 'jpeg', output_compression: 101 } }, /Output Compression must be a whole number from 0 to 100, not 101/],
 		['transparent jpeg', { model: model('gpt-image-1'), prompt: 'a', options: { background: 'transparent', output_format: 'jpeg' } }, /transparent.*jpeg/i],
 		['malformed extra JSON', { model: model('flux-dev'), prompt: 'a', options: { extraBody: '{"a": ' } }, /Extra Body Fields \(JSON\) is not valid JSON/],
 		['extra JSON that is an array', { model: model('flux-dev'), prompt: 'a', options: { extraBody: '[1]' } }, /must be a JSON object/],

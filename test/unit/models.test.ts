@@ -18,8 +18,11 @@ function shown(values: INodeParameters): INodeParameters {
 /** The Options-collection entries n8n offers for these values. */
 function optionsShown(values: INodeParameters): string[] {
 	const collection = description.properties.find((property) => property.name === 'options') as INodeProperties;
+	const full = shown(values);
 	return (collection.options as INodeProperties[])
-		.filter((option) => NodeHelpers.displayParameter(values, option, { typeVersion: 1 }, description, values))
+		.filter((option) =>
+			NodeHelpers.displayParameter((full.options ?? {}) as INodeParameters, option, { typeVersion: 1 }, description, full),
+		)
 		.map((option) => option.name);
 }
 
@@ -33,6 +36,7 @@ describe('family detection', () => {
 		['chatgpt-image-latest', 'gpt-image'],
 		['gpt-image-1-mini', 'gpt-image-mini'],
 		['GPT-Image-2', 'gpt-image-2'],
+		['DALL-E-3', 'dall-e-3'],
 		['doubao-seedream-4-0-250828', 'other'],
 		['', 'other'],
 	])('%s is %s', (model, family) => {
@@ -40,7 +44,7 @@ describe('family detection', () => {
 	});
 
 	test('the UI regex of each family matches exactly the models the code assigns to it', () => {
-		const samples = ['dall-e-2', 'dall-e-3', 'gpt-image-1', 'gpt-image-1-mini', 'gpt-image-2', 'chatgpt-image-latest', 'flux-dev', 'azure/dall-e-3', ''];
+		const samples = ['dall-e-2', 'dall-e-3', 'DALL-E-3', 'gpt-image-1', 'GPT-Image-1-Mini', 'gpt-image-1-mini', 'gpt-image-2', 'GPT-IMAGE-2', 'chatgpt-image-latest', 'flux-dev', 'azure/dall-e-3', ''];
 		for (const family of MODEL_FAMILIES) {
 			const regex = new RegExp(modelRegexFor([family]));
 			for (const sample of samples) expect([sample, regex.test(sample)]).toEqual([sample, familyOf(sample) === family]);
@@ -62,8 +66,14 @@ describe('the UI follows the model', () => {
 		expect(parameters).toMatchObject({ size: 'auto', quality: 'auto' });
 		expect(parameters).not.toHaveProperty('style');
 		const options = optionsShown({ operation: 'generate', model: rl('gpt-image-1') });
-		expect(options).toEqual(expect.arrayContaining(['background', 'output_format', 'output_compression', 'moderation', 'user']));
+		expect(options).toEqual(expect.arrayContaining(['background', 'output_format', 'moderation', 'user']));
 		expect(options).not.toContain('response_format');
+		// Compression applies to JPEG and WebP only, so it is offered with those formats.
+		expect(options).not.toContain('output_compression');
+		for (const format of ['jpeg', 'webp']) {
+			expect(optionsShown({ operation: 'generate', model: rl('gpt-image-1'), options: { output_format: format } })).toContain('output_compression');
+		}
+		expect(optionsShown({ operation: 'generate', model: rl('gpt-image-1'), options: { output_format: 'png' } })).not.toContain('output_compression');
 	});
 
 	test('dall-e-2 shows size only, no quality', () => {

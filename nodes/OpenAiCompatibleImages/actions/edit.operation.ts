@@ -1,7 +1,15 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import { mainBodyFields } from '../description/bodyFields';
 import { countProperty, promptProperty } from '../description/common';
+import {
+	familiesWith,
+	forFamilies,
+	forOperation,
+	modelsOf,
+	unsupportedNotice,
+	whenModelIsExpression,
+} from '../description/familyDisplay';
 import {
 	appendFields,
 	appendImage,
@@ -19,6 +27,7 @@ import {
 } from '../helpers/inputImages';
 import {
 	describe,
+	familyUnknownInEditor,
 	invalid,
 	readRequest,
 } from '../helpers/parameters';
@@ -48,57 +57,129 @@ const SOURCE_URLS = {
 };
 const SOURCE_DESCRIPTION = 'Where the input images come from';
 
-export const description: INodeProperties[] = [
-	promptProperty(
-		['edit'],
-		'What to change in the input images, or what to make of them.',
-	),
-	{
-		displayName: 'Image Input Mode',
-		name: 'imageInputMode',
-		type: 'options',
-		noDataExpression: true,
-		options: [
-			{
-				name: 'Upload Files',
-				value: 'upload',
-				description:
-					'Multipart upload to images/edits, as OpenAI, Azure OpenAI and most gateways expect (DALL·E 2 and GPT image models)',
-			},
-			{
-				name: 'URLs in JSON Body',
-				value: 'json',
-				description:
-					'A JSON request whose image field holds URLs or data: URLs, for gateways and models that ignore uploads (e.g. Volcengine Seedream)',
-			},
-		],
-		default: 'upload',
-		description:
-			'How the input images reach the server. Upload Files sends them as files (multipart form data). URLs in JSON Body sends "image" as a URL or data: URL (an array for several) in a JSON request; GPT image models get OpenAI\'s JSON form "images": [{"image_url": ...}] instead.',
-		displayOptions: show(),
+const IMAGE_INPUT_MODE: INodeProperties = {
+	displayName: 'Image Input Mode',
+	name: 'imageInputMode',
+	type: 'options',
+	noDataExpression: true,
+	options: [
+		{
+			name: 'Upload Files',
+			value: 'upload',
+			description:
+				'Multipart upload to images/edits, as OpenAI, Azure OpenAI and most gateways expect (DALL·E 2 and GPT image models)',
+		},
+		{
+			name: 'URLs in JSON Body',
+			value: 'json',
+			description:
+				'A JSON request whose image field holds URLs or data: URLs, for gateways and models that ignore uploads (e.g. Volcengine Seedream)',
+		},
+	],
+	default: 'upload',
+	description:
+		'How the input images reach the server. Upload Files sends them as files (multipart form data). URLs in JSON Body sends "image" as a URL or data: URL (an array for several) in a JSON request; GPT image models get OpenAI\'s JSON form "images": [{"image_url": ...}] instead.',
+	displayOptions: show(),
+};
+
+const ENDPOINT_OPTIONS: Record<JsonImageEndpoint, INodePropertyOptions> = {
+	generations: {
+		name: 'Generations',
+		value: 'generations',
+		description: 'POST images/generations: Volcengine Seedream and similar models take reference images with the prompt here',
 	},
-	{
+	edits: {
+		name: 'Edits',
+		value: 'edits',
+		description: 'POST images/edits: GPT image models, and gateways that take JSON edit requests',
+	},
+};
+
+const GENERIC_ENDPOINT: JsonImageEndpoint = 'generations';
+
+/** Endpoint offers the endpoints the family takes JSON images on, the first by default. */
+function endpointProperties(): INodeProperties[] {
+	const byEndpoints = new Map<string, ModelFamily[]>();
+	for (const family of familiesWith('edit')) {
+		if (!family.jsonImages) continue;
+		const key = family.jsonImages.endpoints.join(',');
+		byEndpoints.set(key, [...(byEndpoints.get(key) ?? []), family]);
+	}
+	const variants = [...byEndpoints].flatMap(([key, families]) => {
+		const endpoints = key.split(',') as JsonImageEndpoint[];
+		const property: INodeProperties = {
+			displayName: 'Endpoint',
+			name: 'endpoint',
+			type: 'options',
+			options: endpoints.map((endpoint) => ENDPOINT_OPTIONS[endpoint]),
+			default: GENERIC_ENDPOINT,
+			description: `Where the JSON request goes. ${modelsOf(families)} take image URLs on ${endpoints.map((endpoint) => `images/${endpoint}`).join(' or ')}.`,
+			displayOptions: show({ imageInputMode: ['json'] }),
+		};
+		// The first endpoint the family takes is its default.
+		property.default = endpoints[0];
+		return forFamilies(property, families);
+	});
+	const all: INodeProperties = {
 		displayName: 'Endpoint',
 		name: 'endpoint',
 		type: 'options',
-		options: [
-			{
-				name: 'Generations',
-				value: 'generations',
-				description:
-					'POST images/generations: Volcengine Seedream and similar models take reference images with the prompt here',
-			},
-			{
-				name: 'Edits',
-				value: 'edits',
-				description: 'POST images/edits: GPT image models, and gateways that take JSON edit requests',
-			},
-		],
-		default: 'generations',
+		options: Object.values(ENDPOINT_OPTIONS),
+		default: GENERIC_ENDPOINT,
 		description:
 			'Where the JSON request goes. Seedream-style models take the image field on images/generations; GPT image models take image URLs only on images/edits.',
 		displayOptions: show({ imageInputMode: ['json'] }),
-	},
+	};
+	return [...variants, whenModelIsExpression(all)];
+}
+
+const MASK_DESCRIPTION =
+	'Name of a binary property holding a PNG mask, whose fully transparent pixels mark where to edit; it must have the dimensions of the (first) input image. Leave empty to send no mask.';
+
+/** The mask field shows only where a mask can be sent: as an upload, or in the JSON body for families that take it there. */
+function maskProperties(): INodeProperties[] {
+	const mask = (mode: InputMode): INodeProperties => ({
+		displayName: 'Mask Binary Property',
+		name: 'maskBinaryPropertyName',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. mask',
+		description: MASK_DESCRIPTION,
+		displayOptions: show({ imageInputMode: [mode] }),
+	});
+	const editing = familiesWith('edit');
+	return [
+		...forFamilies(mask('upload'), editing.filter((family) => family.mask)),
+		...forFamilies(mask('json'), editing.filter((family) => family.mask && family.jsonImages?.mask)),
+		...(['upload', 'json'] as const).map((mode) => whenModelIsExpression(mask(mode))),
+	];
+}
+
+/** Image Input Mode offers URLs in JSON Body only to families that take them. */
+function inputModeProperties(): INodeProperties[] {
+	const editing = familiesWith('edit');
+	const withJson = editing.filter((family) => family.jsonImages);
+	const uploadOnly = editing.filter((family) => !family.jsonImages);
+	const both = IMAGE_INPUT_MODE;
+	const upload: INodeProperties = { ...IMAGE_INPUT_MODE, options: IMAGE_INPUT_MODE.options?.slice(0, 1) };
+	return [...forFamilies(both, withJson), ...forFamilies(upload, uploadOnly), whenModelIsExpression(both)];
+}
+
+/** "gpt-image-1, ...: up to 16 PNG, JPEG or WebP files under 50 MB each", from the model table. */
+function inputLimits(): string {
+	const byText = new Map<string, string[]>();
+	for (const family of familiesWith('edit')) {
+		const rule = family.inputImages;
+		if (!rule || !family.pattern) continue;
+		const max = family.maxInputImages ?? 1;
+		const formats = rule.formats.map((format) => format.toUpperCase()).join(', ');
+		const text = `${max === 1 ? 'one' : `up to ${max}`} ${rule.square ? 'square ' : ''}${formats} file${max === 1 ? '' : 's'} under ${Math.round(rule.maxBytes / (1024 * 1024))} MB${max === 1 ? '' : ' each'}`;
+		byText.set(text, [...(byText.get(text) ?? []), family.label]);
+	}
+	return [...byText].map(([text, labels]) => `${labels.join(', ')}: ${text}`).join('; ');
+}
+
+const SOURCE_PROPERTIES: INodeProperties[] = [
 	{
 		displayName: 'Input Images',
 		name: 'imageSource',
@@ -124,8 +205,7 @@ export const description: INodeProperties[] = [
 		default: 'data',
 		required: true,
 		placeholder: 'e.g. data, data_1',
-		description:
-			'Names of the binary properties holding the input images, separated by commas. GPT image models take up to 16 PNG, JPEG or WebP files under 50 MB each; DALL·E 2 takes one square PNG under 4 MB.',
+		description: `Names of the binary properties holding the input images, separated by commas. ${inputLimits()}.`,
 		displayOptions: show({ imageSource: ['binary'] }),
 	},
 	{
@@ -140,17 +220,17 @@ export const description: INodeProperties[] = [
 			'One or more image URLs or data: URLs (data:image/png;base64,...), one per line, or an expression that returns an array. The server downloads them itself, so they must be reachable from it.',
 		displayOptions: show({ imageInputMode: ['json'], imageSource: ['urls'] }),
 	},
-	{
-		displayName: 'Mask Binary Property',
-		name: 'maskBinaryPropertyName',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. mask',
-		description:
-			'Name of a binary property holding a PNG mask, whose fully transparent pixels mark where to edit; it must have the dimensions of the (first) input image. Leave empty to send no mask.',
-		displayOptions: show(),
-	},
-	countProperty(['edit']),
+];
+
+/** Edit's own fields, shown for the models that can edit (a notice says so for the others). */
+export const description: INodeProperties[] = [
+	...unsupportedNotice('edit', 'edit images'),
+	...forOperation(promptProperty(['edit'], 'What to change in the input images, or what to make of them.'), 'edit'),
+	...inputModeProperties(),
+	...endpointProperties(),
+	...SOURCE_PROPERTIES.flatMap((property) => forOperation(property, 'edit')),
+	...maskProperties(),
+	...forOperation(countProperty(['edit']), 'edit'),
 	...mainBodyFields('edit'),
 ];
 
@@ -182,7 +262,9 @@ function jsonTarget(
 			'Set Image Input Mode to Upload Files.',
 		);
 	}
-	const endpoint = readChoice(ctx, itemIndex, 'endpoint', 'Endpoint', ['generations', 'edits'], 'generations');
+	let endpoint = readChoice(ctx, itemIndex, 'endpoint', 'Endpoint', ['generations', 'edits'], input.endpoints[0]);
+	// With the model set by an expression the editor offered every endpoint; take one this family accepts.
+	if (!input.endpoints.includes(endpoint) && familyUnknownInEditor(ctx)) endpoint = input.endpoints[0];
 	if (!input.endpoints.includes(endpoint)) {
 		const names = input.endpoints.map((name) => `images/${name}`).join(' or ');
 		throw invalid(

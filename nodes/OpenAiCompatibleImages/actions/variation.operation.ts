@@ -2,24 +2,28 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { mainBodyFields } from '../description/bodyFields';
 import { countProperty } from '../description/common';
+import { forOperation, unsupportedNotice } from '../description/familyDisplay';
 import { appendFields, appendImage, inspectBinaryImage, readImageBytes } from '../helpers/inputImages';
 import { invalid, readRequest } from '../helpers/parameters';
 import { ECHOED_FIELDS, pick, type ItemPlan } from '../helpers/runner';
 import { splitCount } from './generate.operation';
 
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Input Binary Property',
-		name: 'binaryPropertyName',
-		type: 'string',
-		default: 'data',
-		required: true,
-		placeholder: 'e.g. data',
-		description:
-			'Name of the binary property holding the image to make variations of. DALL·E 2 takes one square PNG under 4 MB.',
-		displayOptions: { show: { operation: ['variation'] } },
-	},
-	countProperty(['variation']),
+	...unsupportedNotice('variation', 'make variations'),
+	...forOperation(
+		{
+			displayName: 'Input Binary Property',
+			name: 'binaryPropertyName',
+			type: 'string',
+			default: 'data',
+			required: true,
+			placeholder: 'e.g. data',
+			description: 'Name of the binary property holding the image to make variations of',
+			displayOptions: { show: { operation: ['variation'] } },
+		},
+		'variation',
+	),
+	...forOperation(countProperty(['variation']), 'variation'),
 	...mainBodyFields('variation'),
 ];
 

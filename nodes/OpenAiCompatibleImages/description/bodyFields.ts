@@ -1,14 +1,14 @@
-import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import {
 	MODEL_FAMILIES,
 	fieldRule,
-	modelRegexFor,
 	type BodyField,
 	type FieldRule,
 	type ModelFamily,
 	type Operation,
 } from '../models';
+import { forFamilies, modelsOf, whenModelIsExpression } from './familyDisplay';
 
 /** How a body field looks in the UI. What each model accepts lives in models.ts. */
 interface FieldUi {
@@ -86,7 +86,8 @@ export const BODY_FIELD_UI: Record<BodyField, FieldUi> = {
 	},
 	seed: {
 		displayName: 'Seed',
-		description: 'Random seed for reproducible results, where the provider supports it',
+		description:
+			'A fixed seed gives reproducible results where the provider supports it; -1 sends none, so the provider picks a random one',
 		type: 'number',
 	},
 	negative_prompt: {
@@ -96,7 +97,7 @@ export const BODY_FIELD_UI: Record<BodyField, FieldUi> = {
 	},
 };
 
-const BODY_FIELDS = Object.keys(BODY_FIELD_UI) as BodyField[];
+export const BODY_FIELDS = Object.keys(BODY_FIELD_UI) as BodyField[];
 
 function titleCase(value: string): string {
 	return value.charAt(0).toUpperCase() + value.slice(1);
@@ -106,34 +107,49 @@ function optionsOf(ui: FieldUi, values: readonly string[]): INodePropertyOptions
 	return values.map((value) => ({ name: ui.labels?.[value] ?? titleCase(value), value }));
 }
 
-function naturalDefault(ui: FieldUi, rule: FieldRule): string | number | boolean {
+function initialValue(ui: FieldUi, rule: FieldRule): string | number | boolean {
+	if (rule.initial !== undefined) return rule.initial;
 	if (rule.default !== undefined) return rule.default;
 	if (ui.type === 'boolean') return false;
 	if (ui.type === 'number') return rule.min !== undefined && rule.min > 0 ? rule.min : 0;
 	return rule.values?.[0] ?? '';
 }
 
-function propertyFor(
-	field: BodyField,
-	rule: FieldRule,
-	families: readonly ModelFamily[],
-	show: Record<string, unknown>,
-	modelKey: string,
-): INodeProperties {
+/** "One of: a, b." or the free-form hint, from the rule. */
+function allowed(rule: FieldRule): string {
+	if (rule.values) return `one of ${rule.values.join(', ')}`;
+	if (rule.hint) return rule.hint;
+	if (rule.min !== undefined && rule.max !== undefined) return `${rule.min} to ${rule.max}`;
+	return '';
+}
+
+function sentence(text: string): string {
+	const trimmed = text.trim();
+	return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+/** Field conditions beyond the model: compression only shows with a format that uses it. */
+function fieldConditions(rule: FieldRule, inCollection: boolean): IDisplayOptions['show'] {
+	if (!rule.onlyWith) return {};
+	const { field, values } = rule.onlyWith;
+	const targetIsMain = BODY_FIELD_UI[field].main === true;
+	const key = inCollection ? (targetIsMain ? `/${field}` : field) : targetIsMain ? field : `options.${field}`;
+	return { [key]: [...values] };
+}
+
+function propertyFor(field: BodyField, rule: FieldRule, show: IDisplayOptions['show']): INodeProperties {
 	const ui = BODY_FIELD_UI[field];
-	const familyNames = families.map((family) => family.displayName).join(', ');
 	const hint = rule.hint ? ` (${rule.hint})` : '';
 	const property = {
 		displayName: ui.displayName,
 		name: field,
 		type: rule.values ? 'options' : ui.type === 'options' ? 'string' : ui.type,
-		default: naturalDefault(ui, rule),
-		description: `${ui.description}${hint}. Sent for: ${familyNames}.`,
-		displayOptions: {
-			show: { ...show, [modelKey]: [{ _cnd: { regex: modelRegexFor(families) } }] },
-		},
+		default: initialValue(ui, rule),
+		description: sentence(`${ui.description}${hint}`),
+		displayOptions: { show },
 	} as INodeProperties;
 	if (rule.values) property.options = optionsOf(ui, rule.values);
+	if (rule.placeholder) property.placeholder = rule.placeholder;
 	if (rule.min !== undefined || rule.max !== undefined) {
 		property.typeOptions = { minValue: rule.min, maxValue: rule.max, numberPrecision: 0 };
 	}
@@ -141,44 +157,107 @@ function propertyFor(
 }
 
 /**
- * Main fields: one property per distinct rule, shown for the families that share it (n8n
- * picks the displayed one of same-named properties).
+ * A dropdown shows in the node; in the AI Agent tool it becomes a text field with the same
+ * values, because n8n offers "Let the model define this" ($fromAI) for text, not for dropdowns.
  */
-export function mainBodyFields(operation: Operation): INodeProperties[] {
-	const properties: INodeProperties[] = [];
-	for (const field of BODY_FIELDS.filter((name) => BODY_FIELD_UI[name].main)) {
-		const groups = new Map<string, { rule: FieldRule; families: ModelFamily[] }>();
+function withToolTwin(property: INodeProperties, rule: FieldRule): INodeProperties[] {
+	if (property.type !== 'options') return [property];
+	const { options: _options, ...rest } = property;
+	const own = property.displayOptions ?? {};
+	// '@tool' goes first: n8n stops checking at a condition on an expression (the model's).
+	const node = { ...property, displayOptions: { ...own, hide: { '@tool': [true], ...own.hide } } };
+	const tool: INodeProperties = {
+		...rest,
+		type: 'string',
+		placeholder: `e.g. ${String(property.default)}`,
+		description: sentence(`${property.description} Allowed: ${allowed(rule)}`),
+		displayOptions: { ...own, show: { '@tool': [true], ...own.show } },
+	};
+	return [node, tool];
+}
+
+/** For a model given as an expression: one text (or number, boolean) field that takes any family's values. */
+function genericFor(
+	field: BodyField,
+	groups: ReadonlyArray<{ rule: FieldRule; families: ModelFamily[] }>,
+	show: IDisplayOptions['show'],
+	inCollection: boolean,
+): INodeProperties {
+	const ui = BODY_FIELD_UI[field];
+	const perFamily = groups
+		.map(({ rule, families }) => `${modelsOf(families)}: ${allowed(rule) || 'any value'}`)
+		.join('. ');
+	const emptyMeans = ui.type === 'options' ? ' Empty sends the model\'s default.' : '';
+	const numbers = groups.map(({ rule }) => rule);
+	const property: INodeProperties = {
+		displayName: ui.displayName,
+		name: field,
+		type: ui.type === 'options' ? 'string' : ui.type,
+		default: ui.type === 'options' ? '' : initialValue(ui, numbers[0]),
+		description: sentence(`${ui.description}. The model is set by an expression, so the node checks the value when it runs. ${perFamily}.${emptyMeans}`),
+		displayOptions: { show },
+	};
+	if (ui.type === 'options') property.placeholder = `e.g. ${String(groups[0].rule.default ?? groups[0].rule.values?.[0] ?? '')}`;
+	return whenModelIsExpression(property, { inCollection });
+}
+
+interface Group {
+	rule: FieldRule;
+	families: ModelFamily[];
+	operations: Operation[];
+}
+
+/** Families grouped by the rule they give a field (over the given operations), each with the operations it applies to. */
+function groupsOf(field: BodyField, operations: readonly Operation[]): Group[] {
+	const groups = new Map<string, Group>();
+	for (const operation of operations) {
+		const byRule = new Map<FieldRule, ModelFamily[]>();
 		for (const family of MODEL_FAMILIES) {
 			const rule = fieldRule(family, field, operation);
-			if (!rule) continue;
-			const key = JSON.stringify([rule.values, rule.default, rule.hint, rule.min, rule.max]);
-			const group = groups.get(key) ?? { rule, families: [] };
-			group.families.push(family);
+			if (rule) byRule.set(rule, [...(byRule.get(rule) ?? []), family]);
+		}
+		for (const [rule, families] of byRule) {
+			const key = JSON.stringify([field, families.map((family) => family.id), Object.keys(rule), rule.values, rule.default, rule.hint, rule.min, rule.max]);
+			const group = groups.get(key) ?? { rule, families, operations: [] };
+			group.operations.push(operation);
 			groups.set(key, group);
 		}
-		for (const { rule, families } of groups.values()) {
-			properties.push(propertyFor(field, rule, families, { operation: [operation] }, 'model'));
-		}
+	}
+	return [...groups.values()];
+}
+
+function fieldProperties(field: BodyField, operations: readonly Operation[], inCollection: boolean): INodeProperties[] {
+	const operationKey = inCollection ? '/operation' : 'operation';
+	const groups = groupsOf(field, operations);
+	const properties = groups.flatMap(({ rule, families, operations: ops }) =>
+		forFamilies(
+			propertyFor(field, rule, { [operationKey]: ops, ...fieldConditions(rule, inCollection) }),
+			families,
+			{ inCollection },
+		).flatMap((property) => withToolTwin(property, rule)),
+	);
+	// Where some families lack the field or differ, a model set by an expression gets the generic field.
+	const universal = (group: Group) => MODEL_FAMILIES.every((family) => group.families.includes(family));
+	const varying = operations.filter((operation) =>
+		groups.some((group) => group.operations.includes(operation) && !universal(group)),
+	);
+	if (varying.length > 0) {
+		const relevant = groups.filter((group) => group.operations.some((operation) => varying.includes(operation)));
+		properties.push(genericFor(field, relevant, { [operationKey]: varying }, inCollection));
 	}
 	return properties;
 }
 
-/** Options-collection fields: one entry per field (collection options need unique names). */
+/** Main fields of an operation (Size, Quality, Style): exactly one of each shows for any model. */
+export function mainBodyFields(operation: Operation): INodeProperties[] {
+	return BODY_FIELDS.filter((name) => BODY_FIELD_UI[name].main).flatMap((field) =>
+		fieldProperties(field, [operation], false),
+	);
+}
+
+/** Options-collection fields: the same variants, with conditions on the top-level parameters. */
 export function optionalBodyFields(operations: readonly Operation[]): INodeProperties[] {
-	const properties: INodeProperties[] = [];
-	for (const field of BODY_FIELDS.filter((name) => !BODY_FIELD_UI[name].main)) {
-		const families = MODEL_FAMILIES.filter((family) =>
-			operations.some((operation) => fieldRule(family, field, operation)),
-		);
-		if (families.length === 0) continue;
-		const fieldOperations = operations.filter((operation) =>
-			families.some((family) => fieldRule(family, field, operation)),
-		);
-		// Families share one rule per optional field; the first one describes it.
-		const rule = families[0].fields[field] as FieldRule;
-		properties.push(
-			propertyFor(field, rule, families, { '/operation': fieldOperations }, '/model'),
-		);
-	}
-	return properties.sort((a, b) => a.displayName.localeCompare(b.displayName));
+	return BODY_FIELDS.filter((name) => !BODY_FIELD_UI[name].main)
+		.flatMap((field) => fieldProperties(field, operations, true))
+		.sort((a, b) => a.displayName.localeCompare(b.displayName));
 }

@@ -12,7 +12,7 @@ export const modelProperty: INodeProperties = {
 	default: { mode: 'list', value: 'gpt-image-1' },
 	required: true,
 	description:
-		'The model to use. The fields below change with it: DALL·E 2, DALL·E 3, the GPT image models, or any other model your server offers.',
+		'The model, or on Azure OpenAI the deployment name. The fields below follow its family (see Model Family).',
 	modes: [
 		{
 			displayName: 'From List',
@@ -30,12 +30,12 @@ export const modelProperty: INodeProperties = {
 	],
 };
 
-/** "Length limits: 1000 characters for DALL·E 2; 4000 for DALL·E 3; ...", read from the model table. */
+/** "Length limits: 1000 characters for dall-e-2; 4000 for dall-e-3; ...", read from the model table. */
 function promptLimits(operation: Operation): string {
 	const byLimit = new Map<number, string[]>();
 	for (const family of MODEL_FAMILIES) {
 		if (!family.promptMaxLength || !family.operations.includes(operation)) continue;
-		byLimit.set(family.promptMaxLength, [...(byLimit.get(family.promptMaxLength) ?? []), family.displayName]);
+		byLimit.set(family.promptMaxLength, [...(byLimit.get(family.promptMaxLength) ?? []), family.label]);
 	}
 	const limits = [...byLimit].map(
 		([limit, names], index) => `${limit}${index === 0 ? ' characters' : ''} for ${names.join(', ')}`,
@@ -57,15 +57,24 @@ export function promptProperty(operations: [Operation], intro: string): INodePro
 	};
 }
 
+/** Most images per item, and which models get one call per image, from the model table. */
+function countLimits(): string {
+	const max = Math.max(...MODEL_FAMILIES.map((family) => family.maxImages));
+	const single = MODEL_FAMILIES.filter((family) => family.imagesPerRequest === 1 && family.maxImages > 1);
+	const split = single.length
+		? ` Models that return one image per call (${single.map((family) => family.label).join(', ')}) get several calls in parallel.`
+		: '';
+	return `How many images to create for each input item (1-${max}).${split}`;
+}
+
 export function countProperty(operations: Operation[]): INodeProperties {
 	return {
 		displayName: 'Number of Images',
 		name: 'n',
 		type: 'number',
 		default: 1,
-		typeOptions: { minValue: 1, maxValue: 10, numberPrecision: 0 },
-		description:
-			'How many images to create for each input item (1-10). Models that return one image per call, such as DALL·E 3, get several calls in parallel.',
+		typeOptions: { minValue: 1, maxValue: Math.max(...MODEL_FAMILIES.map((family) => family.maxImages)), numberPrecision: 0 },
+		description: countLimits(),
 		displayOptions: { show: { operation: operations } },
 	};
 }

@@ -1,10 +1,12 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 
-import { BODY_FIELD_UI } from '../description/bodyFields';
+import { BODY_FIELDS, BODY_FIELD_UI } from '../description/bodyFields';
+import { MODEL_FAMILY } from '../description/familyDisplay';
 import {
+	DETECT_FAMILY,
 	MODEL_FAMILIES,
-	familyOf,
 	fieldRule,
+	resolveFamily,
 	type BodyField,
 	type FieldRule,
 	type FieldValue,
@@ -85,7 +87,23 @@ export function readModel(ctx: IExecuteFunctions, itemIndex: number): { model: s
 	// An expression may give a number; as an ID it is its text.
 	const model = raw === null || raw === undefined ? '' : String(raw).trim();
 	if (!model) throw invalid(ctx, itemIndex, `Model is required, got ${describe(raw)}`, hint);
-	return { model, family: familyOf(model) };
+	const choice = String(ctx.getNodeParameter(MODEL_FAMILY, itemIndex, DETECT_FAMILY) ?? DETECT_FAMILY);
+	if (choice !== DETECT_FAMILY && !MODEL_FAMILIES.some((family) => family.id === choice)) {
+		throw invalid(ctx, itemIndex, `Model Family ${describe(choice)} is not known`, `Choose a Model Family from the list: ${MODEL_FAMILIES.map((family) => family.displayName).join(', ')}, or Detect From Model ID.`);
+	}
+	return { model, family: resolveFamily(model, choice) };
+}
+
+/**
+ * True when the editor could not know the family: it showed the generic fields, which take any
+ * family's values, so a value this family cannot send is an error rather than silently dropped.
+ */
+export function familyUnknownInEditor(ctx: IExecuteFunctions): boolean {
+	const { parameters } = ctx.getNode();
+	if ((parameters[MODEL_FAMILY] ?? DETECT_FAMILY) !== DETECT_FAMILY) return false;
+	const model = parameters.model;
+	const value = model && typeof model === 'object' && 'value' in model ? model.value : model;
+	return typeof value === 'string' && value.startsWith('=');
 }
 
 export function assertOperation(
@@ -97,8 +115,8 @@ export function assertOperation(
 ): void {
 	if (family.operations.includes(operation)) return;
 	const supporting = MODEL_FAMILIES.filter((other) => other.operations.includes(operation) && other.pattern)
-		.map((other) => other.displayName)
-		.join(', ');
+		.map((other) => other.label)
+		.join('; ');
 	throw invalid(ctx, itemIndex, `The model "${model}" (${family.displayName}) does not support the ${operation} operation`, `Choose a model that does: ${supporting}.`);
 }
 
@@ -146,6 +164,7 @@ function validateField(
 	const ui = BODY_FIELD_UI[field];
 	const label = ui.displayName;
 	if (raw === undefined || raw === null || raw === '') return rule.default === '' ? undefined : rule.default;
+	if (rule.unset !== undefined && raw === rule.unset) return undefined;
 	if (ui.type === 'boolean') {
 		if (typeof raw !== 'boolean') {
 			throw invalid(ctx, itemIndex, `${label} must be true or false, not ${describe(raw)}`, `Set ${label} to true or false.`);
@@ -189,14 +208,25 @@ export function readBodyFields(
 ): IDataObject {
 	const opts = options(ctx, itemIndex);
 	const body: IDataObject = {};
-	for (const field of Object.keys(BODY_FIELD_UI) as BodyField[]) {
+	const rules = new Map<BodyField, FieldRule>();
+	const strict = familyUnknownInEditor(ctx);
+	for (const field of BODY_FIELDS) {
 		const rule = fieldRule(family, field, operation);
-		if (!rule) continue;
-		const raw = BODY_FIELD_UI[field].main
-			? ctx.getNodeParameter(field, itemIndex, rule.default ?? '')
-			: opts[field];
+		const main = BODY_FIELD_UI[field].main === true;
+		const raw = main ? ctx.getNodeParameter(field, itemIndex, rule?.default ?? '') : opts[field];
+		if (!rule) {
+			if (strict && main && raw !== undefined && raw !== null && raw !== '') {
+				throw invalid(ctx, itemIndex, `${BODY_FIELD_UI[field].displayName} ${describe(raw)} cannot be sent: ${family.displayName} models take no ${BODY_FIELD_UI[field].displayName.toLowerCase()}`, `Clear ${BODY_FIELD_UI[field].displayName}, or make its expression give an empty value for this model.`);
+			}
+			continue;
+		}
+		rules.set(field, rule);
 		const value = validateField(ctx, itemIndex, field, rule, family, raw);
 		if (value !== undefined) body[field] = value;
+	}
+	// A field that only applies with another's values (compression with JPEG or WebP) is not sent otherwise.
+	for (const [field, rule] of rules) {
+		if (rule.onlyWith && !rule.onlyWith.values.includes(body[rule.onlyWith.field] as FieldValue)) delete body[field];
 	}
 	if (body.background === 'transparent' && body.output_format === 'jpeg') {
 		throw invalid(ctx, itemIndex, 'Background "transparent" does not work with Output Format "jpeg"', 'Choose the PNG or WebP output format, or another background.');

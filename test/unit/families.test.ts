@@ -1,0 +1,244 @@
+/**
+ * However the user names the model (a literal ID in any case, an expression, $fromAI in the AI
+ * Agent tool, an Azure deployment name with its Model Family chosen), the editor shows exactly
+ * one of each field, with that family's values, and the run sends what the editor showed.
+ * "What the editor shows" is asked of n8n-workflow's own display logic (NodeHelpers), the code
+ * the editor runs; the run goes through n8n-core's real execution context to the loopback server.
+ */
+import {
+	NodeHelpers,
+	type IDataObject,
+	type INodeParameters,
+	type INodeProperties,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+
+import { MODEL_FAMILIES } from '../../nodes/OpenAiCompatibleImages/models';
+import { nodeType, runNode } from '../harness/n8n';
+import { startImageServer } from '../server/image-server';
+
+type Server = Awaited<ReturnType<typeof startImageServer>>;
+
+const API_KEY = 'sk-test-families-key';
+let server: Server;
+let credentials: { baseUrl: string; apiKey: string; authentication: string };
+
+beforeAll(async () => {
+	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 16, height: 16 } });
+	credentials = { baseUrl: server.baseUrl, apiKey: API_KEY, authentication: 'bearer' };
+});
+afterAll(async () => server.close());
+beforeEach(() => server.reset());
+
+const { description } = nodeType;
+const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+const node = { typeVersion: 1 };
+
+/** The tool variant n8n derives from the node (usableAsTool): same properties, name ending in Tool. */
+const toolDescription: INodeTypeDescription = { ...description, name: `${description.name}Tool` };
+
+/** The node's parameters with n8n's defaults filled in, as the editor stores them. */
+function normalized(values: INodeParameters, type = description): INodeParameters {
+	return NodeHelpers.getNodeParameters(type.properties, values, true, false, node, type) ?? {};
+}
+
+/** The properties the editor displays at the top level and in the Options collection. */
+function displayed(values: INodeParameters, type = description) {
+	const full = normalized(values, type);
+	const top = type.properties.filter((property) => NodeHelpers.displayParameter(full, property, node, type, full));
+	const collection = type.properties.find((property) => property.name === 'options') as INodeProperties;
+	const inOptions = (collection.options as INodeProperties[]).filter((property) =>
+		NodeHelpers.displayParameter((full.options ?? {}) as INodeParameters, property, node, type, full),
+	);
+	return { full, top, inOptions };
+}
+
+const names = (properties: INodeProperties[]) => properties.map((property) => property.name);
+const optionValues = (property: INodeProperties | undefined) =>
+	(property?.options ?? []).map((option) => (option as { value: string }).value);
+
+function expectNoDuplicates(properties: INodeProperties[]) {
+	const seen = names(properties).filter((name) => name !== 'options');
+	expect(seen).toEqual([...new Set(seen)]);
+}
+
+const family = (id: string) => MODEL_FAMILIES.find((entry) => entry.id === id)!;
+
+describe('the editor shows exactly one of each field, for every way of naming the model', () => {
+	const cases: Array<[string, INodeParameters, string, INodeTypeDescription?]> = [
+		['dall-e-2', { model: rl('dall-e-2') }, 'dall-e-2'],
+		['dall-e-3', { model: rl('dall-e-3') }, 'dall-e-3'],
+		['DALL-E-3 (upper case)', { model: rl('DALL-E-3') }, 'dall-e-3'],
+		['GPT-Image-2 (mixed case)', { model: rl('GPT-Image-2') }, 'gpt-image-2'],
+		['gpt-image-1', { model: rl('gpt-image-1') }, 'gpt-image'],
+		['a gateway model', { model: rl('doubao-seedream-4-0-250828') }, 'other'],
+		['an Azure deployment with its family chosen', { model: rl('my-gpt-image'), modelFamily: 'gpt-image' }, 'gpt-image'],
+		['an expression with its family chosen', { model: rl('={{ $json.model }}'), modelFamily: 'dall-e-3' }, 'dall-e-3'],
+	];
+
+	test.each(cases)('%s: the family\'s own Size, Quality and Style', (_name, values, familyId) => {
+		const { top } = displayed({ operation: 'generate', ...values });
+		expectNoDuplicates(top);
+		const expected = family(familyId);
+		for (const field of ['size', 'quality', 'style'] as const) {
+			const property = top.find((entry) => entry.name === field);
+			const rule = expected.fields[field];
+			expect([field, property !== undefined]).toEqual([field, rule !== undefined]);
+			if (rule?.values) expect(optionValues(property)).toEqual(rule.values);
+		}
+	});
+
+	test('a model given as an expression: one generic Size, Quality and Style, as text', () => {
+		const { top, inOptions } = displayed({ operation: 'generate', model: rl('={{ $json.model }}') });
+		expectNoDuplicates(top);
+		expectNoDuplicates(inOptions);
+		const fields = top.filter((property) => ['size', 'quality', 'style'].includes(property.name));
+		expect(fields.map((property) => [property.name, property.type, property.default])).toEqual([
+			['size', 'string', ''],
+			['quality', 'string', ''],
+			['style', 'string', ''],
+		]);
+		expect(fields[0].description).toMatch(/dall-e-3: one of 1024x1024, 1792x1024, 1024x1792/);
+	});
+
+	test('the AI Agent tool with the model left to $fromAI: one of each field, every one a text field $fromAI can fill', () => {
+		const values = { operation: 'generate', model: rl("={{ $fromAI('Model', '', 'string') }}") };
+		const { top, inOptions } = displayed(values, toolDescription);
+		expectNoDuplicates(top);
+		expectNoDuplicates(inOptions);
+		const dropdowns = [...top, ...inOptions].filter((property) => property.type === 'options' && property.name !== 'operation');
+		// Model Family is the only dropdown left: it decides which fields exist, so it cannot come from the model.
+		expect(names(dropdowns)).toEqual(['modelFamily']);
+	});
+
+	test('the AI Agent tool with a literal model: its dropdowns become text fields with the allowed values', () => {
+		const { top } = displayed({ operation: 'generate', model: rl('dall-e-3') }, toolDescription);
+		expectNoDuplicates(top);
+		const quality = top.find((property) => property.name === 'quality');
+		expect(quality).toMatchObject({ type: 'string', default: 'standard' });
+		expect(quality?.description).toMatch(/Allowed: one of standard, hd/);
+		// The regular node keeps its dropdown.
+		expect(displayed({ operation: 'generate', model: rl('dall-e-3') }).top.find((property) => property.name === 'quality')?.type).toBe('options');
+	});
+
+	test('Edit with dall-e-3 shows a notice naming the models that can edit, and no edit fields', () => {
+		const { top } = displayed({ operation: 'edit', model: rl('dall-e-3') });
+		expect(names(top)).toEqual(['operation', 'model', 'modelFamily', 'editUnsupported', 'options']);
+		expect(top.find((property) => property.type === 'notice')?.displayName).toMatch(/cannot edit images.*dall-e-2.*gpt-image-1/);
+	});
+
+	test('Variation with gpt-image-1 shows a notice naming dall-e-2', () => {
+		const { top } = displayed({ operation: 'variation', model: rl('gpt-image-1') });
+		expect(top.find((property) => property.type === 'notice')?.displayName).toMatch(/cannot make variations\. Models that can: dall-e-2\./);
+		expect(names(top)).not.toContain('binaryPropertyName');
+	});
+
+	test('Edit in JSON mode: GPT image models default to Edits, Seedream-style models to Generations', () => {
+		const gpt = displayed({ operation: 'edit', model: rl('gpt-image-1'), imageInputMode: 'json' });
+		expect(gpt.full.endpoint).toBe('edits');
+		expect(optionValues(gpt.top.find((property) => property.name === 'endpoint'))).toEqual(['edits']);
+		const seedream = displayed({ operation: 'edit', model: rl('doubao-seedream-4-0-250828'), imageInputMode: 'json' });
+		expect(seedream.full.endpoint).toBe('generations');
+	});
+
+	test('the mask field shows only where a mask can be sent', () => {
+		expect(names(displayed({ operation: 'edit', model: rl('gpt-image-1'), imageInputMode: 'json' }).top)).toContain('maskBinaryPropertyName');
+		expect(names(displayed({ operation: 'edit', model: rl('doubao-seedream-4-0-250828'), imageInputMode: 'json' }).top)).not.toContain('maskBinaryPropertyName');
+		expect(names(displayed({ operation: 'edit', model: rl('doubao-seedream-4-0-250828') }).top)).toContain('maskBinaryPropertyName');
+	});
+
+	test('Output Compression starts at 100; Seed starts at -1 (none sent)', () => {
+		const compression = displayed({ operation: 'generate', model: rl('gpt-image-1'), options: { output_format: 'jpeg' } }).inOptions.find(
+			(property) => property.name === 'output_compression',
+		);
+		expect(compression?.default).toBe(100);
+		const seed = displayed({ operation: 'generate', model: rl('flux-dev') }).inOptions.find((property) => property.name === 'seed');
+		expect(seed?.default).toBe(-1);
+	});
+
+	test('a value carries over to the new family only where it is accepted', () => {
+		// The editor (removeMismatchedOptionValues) drops a value that the newly shown dropdown does not offer.
+		const offered = (model: string) => optionValues(displayed({ operation: 'generate', model: rl(model) }).top.find((property) => property.name === 'size'));
+		expect(offered('dall-e-3')).toContain('1792x1024');
+		expect(offered('gpt-image-1')).not.toContain('1792x1024');
+		expect(offered('gpt-image-1')).toContain('1024x1024');
+		// Every family-specific dropdown names the model or family key, so the editor re-checks it when the model changes.
+		const sizes = description.properties.filter((property) => property.name === 'size' && property.type === 'options');
+		for (const size of sizes) {
+			const keys = Object.keys(size.displayOptions?.show ?? {});
+			expect(keys.includes('model') || keys.includes('modelFamily')).toBe(true);
+		}
+	});
+});
+
+describe('the run sends what the editor showed', () => {
+	/** Runs Generate with the parameters the editor would store for these values. */
+	async function sent(values: INodeParameters, json: IDataObject = {}) {
+		const parameters = { ...normalized({ operation: 'generate', prompt: 'a fox', ...values }) };
+		await runNode({ parameters, credentials, items: [{ json }] });
+		const [request] = server.imageRequests();
+		return request.body as Record<string, unknown>;
+	}
+
+	test('DALL-E-3 in upper case is sent with DALL·E 3\'s defaults shown in the editor', async () => {
+		expect(await sent({ model: rl('DALL-E-3') })).toMatchObject({ model: 'DALL-E-3', size: '1024x1024', quality: 'standard', style: 'vivid', response_format: 'b64_json' });
+	});
+
+	test('an Azure deployment name with Model Family GPT Image gets Quality and Output Format', async () => {
+		const body = await sent({ model: rl('my-gpt-image'), modelFamily: 'gpt-image', quality: 'high', options: { output_format: 'jpeg', output_compression: 80 } });
+		expect(body).toMatchObject({ model: 'my-gpt-image', quality: 'high', output_format: 'jpeg', output_compression: 80, size: 'auto' });
+	});
+
+	test('an expression model with its family chosen sends that family\'s fields', async () => {
+		const body = await sent({ model: rl('={{ $json.model }}'), modelFamily: 'dall-e-3', size: '1792x1024' }, { model: 'team-dalle' });
+		expect(body).toMatchObject({ model: 'team-dalle', size: '1792x1024', quality: 'standard', style: 'vivid' });
+	});
+
+	test('an expression model with generic fields: empty fields send the resolved family\'s defaults', async () => {
+		expect(await sent({ model: rl('={{ $json.model }}') }, { model: 'gpt-image-1' })).toEqual({ model: 'gpt-image-1', prompt: 'a fox', n: 1, size: 'auto', quality: 'auto' });
+	});
+
+	test('an expression model with generic fields: set values are checked against the resolved family', async () => {
+		expect(await sent({ model: rl('={{ $json.model }}'), quality: 'hd', style: 'natural' }, { model: 'dall-e-3' })).toMatchObject({ quality: 'hd', style: 'natural' });
+		server.reset();
+		await expect(sent({ model: rl('={{ $json.model }}'), style: 'natural' }, { model: 'gpt-image-1' })).rejects.toThrow(
+			/Style "natural" cannot be sent: GPT Image models take no style/,
+		);
+		await expect(sent({ model: rl('={{ $json.model }}'), quality: 'hd' }, { model: 'gpt-image-1' })).rejects.toThrow(
+			/Quality "hd" is not accepted by GPT Image models/,
+		);
+		expect(server.imageRequests()).toHaveLength(0);
+	});
+
+	test('$fromAI in the tool: the model chooses the model and the quality', async () => {
+		const parameters = normalized(
+			{ operation: 'generate', prompt: 'a fox', model: rl("={{ $fromAI('Model', '', 'string') }}"), quality: "={{ $fromAI('Quality', '', 'string') }}" },
+			toolDescription,
+		);
+		await runNode({ parameters, credentials, items: [{ json: { Model: 'dall-e-3', Quality: 'hd' } }] });
+		expect(server.imageRequests()[0].body).toMatchObject({ model: 'dall-e-3', quality: 'hd', style: 'vivid' });
+	});
+
+	test('Output Compression is sent only with JPEG or WebP; Seed -1 is not sent', async () => {
+		expect(await sent({ model: rl('gpt-image-1'), options: { output_format: 'png', output_compression: 50 } })).not.toHaveProperty('output_compression');
+		server.reset();
+		expect(await sent({ model: rl('gpt-image-1'), options: { output_format: 'webp', output_compression: 50 } })).toMatchObject({ output_compression: 50 });
+		server.reset();
+		expect(await sent({ model: rl('flux-dev'), options: { seed: -1 } })).not.toHaveProperty('seed');
+		server.reset();
+		expect(await sent({ model: rl('flux-dev'), options: { seed: 7 } })).toMatchObject({ seed: 7 });
+	});
+
+	test('Edit in JSON mode with gpt-image-1 at its default endpoint goes to images/edits', async () => {
+		const parameters = normalized({ operation: 'edit', prompt: 'sky', model: rl('gpt-image-1'), imageInputMode: 'json', imageSource: 'urls', imageUrls: 'https://example.com/a.png' });
+		await runNode({ parameters, credentials });
+		expect(server.imageRequests().map((request) => request.path)).toEqual(['/v1/images/edits']);
+	});
+
+	test('an unknown operation (n8n\'s Custom API Call) fails with a clear error', async () => {
+		await expect(runNode({ parameters: { operation: '__CUSTOM_API_CALL__', model: rl('gpt-image-1') }, credentials })).rejects.toThrow(
+			/The operation "__CUSTOM_API_CALL__" is not supported by this node/,
+		);
+		expect(server.imageRequests()).toHaveLength(0);
+	});
+});
