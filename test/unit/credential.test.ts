@@ -117,6 +117,13 @@ describe('model list (From List)', () => {
 		}
 	});
 
+	test('on Azure the base models are listed with the hint that requests need the deployment name', async () => {
+		const { results } = await searchModels({ authentication: 'azure', baseUrl: server.url, apiKey: API_KEY, apiVersion: '2024-10-21' });
+		expect(server.requests[0].path).toBe('/openai/models');
+		expect(results.length).toBeGreaterThan(0);
+		for (const result of results) expect(result.description).toMatch(/deployment name: enter it with By ID and choose its Model Family/);
+	});
+
 	test('when the server answers with an error, the well-known models remain, saying why', async () => {
 		server.respondNext({ status: 500, json: { error: { message: 'models endpoint disabled' } }, times: 5 });
 		const { results } = await searchModels(bearer());

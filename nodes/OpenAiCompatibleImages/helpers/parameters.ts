@@ -120,6 +120,13 @@ export function assertOperation(
 	throw invalid(ctx, itemIndex, `The model "${model}" (${family.displayName}) does not support the ${operation} operation`, `Choose a model that does: ${supporting}.`);
 }
 
+/** "gpt-image-1, gpt-image-1.5 take 32000 characters", from the model table. */
+function longestPromptLimit(): string {
+	const longest = Math.max(...MODEL_FAMILIES.map((family) => family.promptMaxLength ?? 0));
+	const labels = MODEL_FAMILIES.filter((family) => family.promptMaxLength === longest).map((family) => family.label);
+	return `${labels.join('; ')} take ${longest} characters`;
+}
+
 export function readPrompt(ctx: IExecuteFunctions, itemIndex: number, family: ModelFamily): string {
 	const raw = ctx.getNodeParameter('prompt', itemIndex, '');
 	if (typeof raw !== 'string' && typeof raw !== 'number') {
@@ -132,7 +139,7 @@ export function readPrompt(ctx: IExecuteFunctions, itemIndex: number, family: Mo
 	// Providers count characters (code points): an emoji is one, not two UTF-16 units.
 	const length = Array.from(prompt).length;
 	if (family.promptMaxLength && length > family.promptMaxLength) {
-		throw invalid(ctx, itemIndex, `Prompt is too long for ${family.displayName}: ${length} characters, the limit is ${family.promptMaxLength}`, 'Shorten the prompt, or choose a model with a longer limit (GPT image models take 32000 characters).');
+		throw invalid(ctx, itemIndex, `Prompt is too long for ${family.displayName}: ${length} characters, the limit is ${family.promptMaxLength}`, `Shorten the prompt, or choose a model with a longer limit (${longestPromptLimit()}).`);
 	}
 	return prompt;
 }

@@ -6,7 +6,7 @@ import type {
 } from 'n8n-workflow';
 
 import { IMAGE_MODEL_PATTERN, MODEL_FAMILIES } from '../models';
-import { apiRequest, credentialSecrets, parseJsonBody } from '../transport';
+import { apiRequest, credentialSecrets, credentialsOf, parseJsonBody } from '../transport';
 import { redactText } from '../transport/errors';
 
 const WELL_KNOWN_MODELS = MODEL_FAMILIES.flatMap((family) => family.knownModels ?? []);
@@ -46,6 +46,11 @@ export async function searchModels(
 		);
 		return { results: matching(WELL_KNOWN_MODELS).map((id) => ({ name: id, value: id, description: reason })) };
 	}
-	const results: INodeListSearchItems[] = matching(ids).map((id) => ({ name: id, value: id }));
+	// Azure lists its base models, while requests name a deployment: say so on every entry.
+	const azure = (await credentialsOf(this)).authentication === 'azure';
+	const description = azure
+		? 'An Azure base model. Requests need your deployment name: enter it with By ID and choose its Model Family.'
+		: undefined;
+	const results: INodeListSearchItems[] = matching(ids).map((id) => ({ name: id, value: id, ...(description ? { description } : {}) }));
 	return { results };
 }
