@@ -64,18 +64,43 @@ function integerOption(
 	return value;
 }
 
-export function runSettings(ctx: IExecuteFunctions): RunSettings {
-	const opts = options(ctx, 0);
+/** Settings of one item: an expression may give each item its own. */
+export function runSettings(ctx: IExecuteFunctions, itemIndex = 0): RunSettings {
+	const opts = options(ctx, itemIndex);
 	const binaryProperty = String(opts.binaryPropertyOutput ?? 'data').trim() || 'data';
 	return {
-		concurrency: integerOption(ctx, 0, opts, 'concurrency', 'Concurrency', DEFAULT_CONCURRENCY, 1, 64),
-		maxRetries: integerOption(ctx, 0, opts, 'maxRetries', 'Max Retries', DEFAULT_MAX_RETRIES, 0, 10),
+		concurrency: readConcurrency(ctx, itemIndex, opts),
+		maxRetries: integerOption(ctx, itemIndex, opts, 'maxRetries', 'Max Retries', DEFAULT_MAX_RETRIES, 0, 10),
 		retryMayBeProcessed: opts.retryMayBeProcessed === true,
 		timeout:
-			integerOption(ctx, 0, opts, 'timeout', 'Timeout', DEFAULT_TIMEOUT_MS / 1000, 1, 24 * 3600) * 1000,
+			integerOption(ctx, itemIndex, opts, 'timeout', 'Timeout', DEFAULT_TIMEOUT_MS / 1000, 1, 24 * 3600) * 1000,
 		combineImages: opts.combineImages === true,
 		binaryProperty,
 	};
+}
+
+function readConcurrency(ctx: IExecuteFunctions, itemIndex: number, opts = options(ctx, itemIndex)): number {
+	return integerOption(ctx, itemIndex, opts, 'concurrency', 'Concurrency', DEFAULT_CONCURRENCY, 1, 64);
+}
+
+/**
+ * Concurrency bounds the whole run, so it is one value for all items: an expression that gives
+ * items different values is an error naming the first item that differs.
+ */
+export function runConcurrency(ctx: IExecuteFunctions, itemCount: number): number {
+	const first = readConcurrency(ctx, 0);
+	for (let itemIndex = 1; itemIndex < itemCount; itemIndex++) {
+		const value = readConcurrency(ctx, itemIndex);
+		if (value !== first) {
+			throw invalid(
+				ctx,
+				itemIndex,
+				`Concurrency must be the same for all items: item ${itemIndex + 1} gives ${value}, item 1 gives ${first}`,
+				'Concurrency limits the requests of the whole run, not of one item. Set it to a number, or to an expression that gives every item the same value.',
+			);
+		}
+	}
+	return first;
 }
 
 export function readModel(ctx: IExecuteFunctions, itemIndex: number): { model: string; family: ModelFamily } {
@@ -259,6 +284,48 @@ export function readExtraBody(ctx: IExecuteFunctions, itemIndex: number): IDataO
 	return value as IDataObject;
 }
 
+/** Keys of the body the node always sets itself, and the field that sets each. */
+const OWNED_KEYS: Record<string, string> = { model: 'Model', prompt: 'Prompt', n: 'Number of Images' };
+/** Keys an edit or variation fills from its input images. */
+const IMAGE_KEYS = ['image', 'image[]', 'images', 'mask'];
+
+/**
+ * Extra Body Fields may add provider fields, not undo what was validated: keys the node sends
+ * itself (model, prompt, n, input images) and the model table's fields for a family that takes
+ * them are refused, naming the field to use; a table field a known family does not take is
+ * refused too. Only for other models (the catch-all family) do the table's other fields pass, as
+ * provider fields the node has no rule for.
+ */
+function checkExtraBody(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	family: ModelFamily,
+	operation: Operation,
+	extra: IDataObject,
+): void {
+	const refuse = (key: string, why: string, fix: string) =>
+		invalid(ctx, itemIndex, `Extra Body Fields (JSON) must not set "${key}": ${why}`, `${fix ? `${fix} ` : ''}Remove "${key}" from Extra Body Fields.`);
+	for (const key of Object.keys(extra)) {
+		const owned = OWNED_KEYS[key];
+		if (owned) throw refuse(key, `the node sends it from the field ${owned}`, `Set ${owned} instead.`);
+		if (operation !== 'generate' && IMAGE_KEYS.includes(key)) {
+			throw refuse(key, 'the node sends the input images itself', 'Name the images in the input image fields instead.');
+		}
+		if (!(key in BODY_FIELD_UI)) continue;
+		const field = key as BodyField;
+		const ui = BODY_FIELD_UI[field];
+		const where = ui.main ? `the field ${ui.displayName}` : `the option ${ui.displayName}`;
+		if (fieldRule(family, field, operation)) {
+			throw refuse(key, `the node sends it from ${where}, checked against what ${family.displayName} models accept`, `Set ${where} instead.`);
+		}
+		if (family.pattern === undefined) continue;
+		const taking = MODEL_FAMILIES.filter((other) => other.pattern && fieldRule(other, field, operation))
+			.map((other) => other.displayName)
+			.join(', ');
+		throw refuse(key, `${family.displayName} models do not take it for ${operation}`, taking ? `Choose a model that takes it (${taking}) and set ${where}.` : '');
+	}
+}
+
 /** What every operation reads first, validated in this order: model, prompt (not for variations), n, the model's fields, extra JSON. */
 export function readRequest(ctx: IExecuteFunctions, itemIndex: number, operation: Operation) {
 	const { model, family } = readModel(ctx, itemIndex);
@@ -267,5 +334,6 @@ export function readRequest(ctx: IExecuteFunctions, itemIndex: number, operation
 	const n = readCount(ctx, itemIndex, family);
 	const fields = readBodyFields(ctx, itemIndex, family, operation);
 	const extra = readExtraBody(ctx, itemIndex);
+	checkExtraBody(ctx, itemIndex, family, operation, extra);
 	return { model, family, prompt, n, fields, extra };
 }

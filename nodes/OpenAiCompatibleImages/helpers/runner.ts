@@ -10,7 +10,7 @@ import {
 import { apiRequest, credentialSecrets, parseJsonBody, throwIfCancelled } from '../transport';
 import { redactSecrets } from '../transport/errors';
 import { fileStem } from './images';
-import { runSettings, type RunSettings } from './parameters';
+import { runConcurrency, runSettings, type RunSettings } from './parameters';
 import { parseImageResponse, storeImage } from './response';
 
 /** One API call an item needs; an item asking for more images than a call returns needs several. */
@@ -218,7 +218,7 @@ function withItemIndex(ctx: IExecuteFunctions, error: unknown, itemIndex: number
 export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Promise<INodeExecutionData[]> {
 	const items = ctx.getInputData();
 	if (items.length === 0) return [];
-	const settings = runSettings(ctx);
+	const concurrency = runConcurrency(ctx, items.length);
 	const continueOnFail = ctx.continueOnFail();
 	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
 	// What a server sent (its errors, answers, image URLs) may echo the key or a custom header back:
@@ -229,8 +229,11 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	const invalidItem = (error: unknown, itemIndex: number) => withItemIndex(ctx, error, itemIndex);
 	const fail = (error: unknown, itemIndex: number) => redact(withItemIndex(ctx, error, itemIndex));
 	const plans: Array<ItemPlan | { error: unknown }> = [];
+	// Options are read per item: an expression may give each item its own Timeout, Binary Property, ...
+	const settingsOf: RunSettings[] = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
+			settingsOf[itemIndex] = runSettings(ctx, itemIndex);
 			plans.push(await planItem(ctx, itemIndex));
 		} catch (error) {
 			if (!continueOnFail) throw invalidItem(error, itemIndex);
@@ -244,8 +247,11 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	});
 	const results = await runPool(
 		calls.length,
-		settings.concurrency,
-		async (index) => await sendCall(ctx, settings, calls[index].itemIndex, calls[index].plan, calls[index].call, redact),
+		concurrency,
+		async (index) => {
+			const { itemIndex, plan, call } = calls[index];
+			return await sendCall(ctx, settingsOf[itemIndex], itemIndex, plan, call, redact);
+		},
 		!continueOnFail,
 	);
 	// A cancelled execution ends the run, even when failures would otherwise become error items.
@@ -274,7 +280,7 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 		const images = settled.flatMap((result) => (result as PromiseFulfilledResult<OutputImage[]>).value);
 		const requested = requestedImages(plan);
 		if (images.length < requested) shortfalls.push({ itemIndex, requested, returned: images.length });
-		output.push(...outputFor(itemIndex, plan, images, settings));
+		output.push(...outputFor(itemIndex, plan, images, settingsOf[itemIndex]));
 	});
 	if (shortfalls.length > 0) ctx.addExecutionHints(fewerImagesHint(shortfalls));
 	return output;

@@ -11,6 +11,7 @@ import {
 } from '../../../credentials/OpenAiCompatibleImagesApi.credentials';
 import { cleanBaseUrl, urlBelow } from '../transport';
 import { decodeErrorBody, redactText } from '../transport/errors';
+import { parseJsonWithLongStrings } from '../transport/json';
 
 /**
  * Tests the credential with `GET {base}/models` and, on failure, shows the server's own error
@@ -58,7 +59,7 @@ export async function testCredential(
 	}
 	if (response.statusCode >= 200 && response.statusCode < 300) {
 		try {
-			const parsed = JSON.parse(body.toString('utf8')) as { data?: unknown };
+			const parsed = parseJsonWithLongStrings(body) as { data?: unknown };
 			if (Array.isArray(parsed.data)) {
 				return { status: 'OK', message: `Connection successful: ${parsed.data.length} models available` };
 			}

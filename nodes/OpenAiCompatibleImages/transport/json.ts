@@ -30,8 +30,15 @@ export class LongString {
 	}
 }
 
-/** Parses a JSON document; string values of LIFT_AT characters or more become LongStrings. */
-export function parseJsonWithLongStrings(body: Buffer): unknown {
+/** A UTF-8 byte order mark, which some servers put before their JSON. */
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * Parses a JSON document; string values of LIFT_AT characters or more become LongStrings. A
+ * leading byte order mark and whitespace around the document are accepted.
+ */
+export function parseJsonWithLongStrings(document: Buffer): unknown {
+	const body = document.subarray(0, BOM.length).equals(BOM) ? document.subarray(BOM.length) : document;
 	const pieces: string[] = [];
 	const lifted: LongString[] = [];
 	let copied = 0;

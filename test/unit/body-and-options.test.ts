@@ -1,0 +1,167 @@
+/**
+ * Lenient where it costs nothing (a BOM or whitespace around a JSON answer), strict where it
+ * matters (Extra Body Fields cannot undo what was validated), and options read per item.
+ */
+import { startImageServer } from '../server/image-server';
+import { encodeImage, renderPromptImage } from '../server/images';
+import { binaryBytes, runNode, testCredential } from '../harness/n8n';
+
+type Server = Awaited<ReturnType<typeof startImageServer>>;
+
+const API_KEY = 'sk-test-secret-key-123';
+let server: Server;
+let credentials: { baseUrl: string; apiKey: string; authentication: string };
+
+beforeAll(async () => {
+	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 24, height: 16 } });
+	credentials = { baseUrl: server.baseUrl, apiKey: API_KEY, authentication: 'bearer' };
+});
+afterAll(async () => await server.close());
+beforeEach(() => server.reset());
+
+const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
+const run = (parameters: Record<string, unknown>, extra: Partial<Parameters<typeof runNode>[0]> = {}) =>
+	runNode({ parameters: { operation: 'generate', ...parameters } as never, credentials, ...extra });
+const picture = encodeImage('png', renderPromptImage('bom', 24, 16));
+const answer = JSON.stringify({ created: 1, data: [{ b64_json: picture.toString('base64') }] });
+
+describe('A BOM or whitespace around a JSON answer', () => {
+	test.each([
+		['a UTF-8 BOM', `\uFEFF${answer}`],
+		['a BOM and line breaks around it', `\uFEFF\r\n  ${answer}\n\n`],
+		['spaces and tabs around it', ` \t${answer} \t\r\n`],
+	])('%s is accepted', async (_name, text) => {
+		server.respondNext({ text });
+		const [item] = await run({ model: model('flux-dev'), prompt: 'Bom' });
+		expect(await binaryBytes(item)).toEqual(picture);
+	});
+
+	test('the model list with a BOM passes the credential test', async () => {
+		server.respondNext({ only: 'models', text: `\uFEFF${JSON.stringify({ data: [{ id: 'dall-e-3' }] })}\n` } as never);
+		expect(await testCredential(credentials)).toMatchObject({ status: 'OK' });
+	});
+
+	test('a BOM before something that is not JSON is still an error', async () => {
+		server.respondNext({ text: '\uFEFF<html>gateway</html>' });
+		await expect(run({ model: model('flux-dev'), prompt: 'Bom', options: { maxRetries: 0 } })).rejects.toThrow(/not a JSON object/);
+	});
+});
+
+describe('Extra Body Fields cannot bypass validation', () => {
+	const refused: Array<[string, string, string, RegExp]> = [
+		['n (undoing the DALL·E 3 split)', 'dall-e-3', '{"n": 4}', /^Extra Body Fields \(JSON\) must not set "n": the node sends it from the field Number of Images$/],
+		['model', 'dall-e-3', '{"model": "dall-e-2"}', /must not set "model": the node sends it from the field Model$/],
+		['prompt', 'gpt-image-1', '{"prompt": "other"}', /must not set "prompt": the node sends it from the field Prompt$/],
+		['size (a main field)', 'dall-e-3', '{"size": "256x256"}', /must not set "size": the node sends it from the field Size, checked against what DALL·E 3 models accept$/],
+		['size for other models too', 'flux-dev', '{"size": "1 0 2 4"}', /must not set "size": the node sends it from the field Size/],
+		['an option of the table', 'gpt-image-1', '{"output_compression": 500}', /must not set "output_compression": the node sends it from the option Output Compression/],
+		['a table field the family does not take', 'gpt-image-1', '{"response_format": "url"}', /must not set "response_format": GPT Image models do not take it for generate$/],
+		['style for DALL·E 2', 'dall-e-2', '{"style": "vivid"}', /must not set "style": DALL·E 2 models do not take it/],
+	];
+
+	test.each(refused)('%s is refused, naming the field to use', async (_name, id, extraBody, message) => {
+		const error = await run({ model: model(id), prompt: 'Extra', options: { extraBody } }).catch((caught: Error) => caught);
+		expect((error as Error).message).toMatch(message);
+		expect((error as Error & { description: string }).description).toMatch(/Remove "\w+" from Extra Body Fields\.$/);
+		expect(server.imageRequests()).toHaveLength(0);
+	});
+
+	test('the description says which field to set, or which models take it', async () => {
+		const size = await run({ model: model('dall-e-3'), prompt: 'a', options: { extraBody: '{"size": "1792x1024"}' } }).catch((caught) => caught);
+		expect(size.description).toBe('Set the field Size instead. Remove "size" from Extra Body Fields.');
+		const style = await run({ model: model('gpt-image-1'), prompt: 'a', options: { extraBody: '{"style": "vivid"}' } }).catch((caught) => caught);
+		expect(style.description).toBe('Choose a model that takes it (DALL·E 3) and set the field Style. Remove "style" from Extra Body Fields.');
+	});
+
+	test('edit input images cannot be replaced through Extra Body', async () => {
+		const error = await runNode({
+			parameters: { operation: 'edit', model: model('flux-dev'), prompt: 'a', imageInputMode: 'json', imageSource: 'urls', imageUrls: 'https://example.com/a.png', options: { extraBody: '{"image": "https://example.com/other.png"}' } } as never,
+			credentials,
+		}).catch((caught: Error) => caught);
+		expect((error as Error).message).toMatch(/must not set "image": the node sends the input images itself/);
+		expect(server.imageRequests()).toHaveLength(0);
+	});
+
+	test('provider fields pass: for other models also the table fields no rule covers', async () => {
+		await run({ model: model('flux-dev'), prompt: 'Extra', options: { extraBody: '{"guidance_scale": 5, "quality": "hd", "image": "https://example.com/ref.png"}' } });
+		expect(server.imageRequests()[0].body).toMatchObject({ model: 'flux-dev', n: 1, guidance_scale: 5, quality: 'hd', image: 'https://example.com/ref.png' });
+	});
+
+	test('with Continue On Fail only the item with the bad extra fails', async () => {
+		const output = await run(
+			{ model: model('dall-e-3'), prompt: 'Extra', options: { extraBody: '={{ $json.extra }}' } },
+			{ items: [{ json: { extra: '{}' } }, { json: { extra: '{"n": 4}' } }], continueOnFail: true },
+		);
+		expect(output.map((item) => [Boolean(item.binary), item.pairedItem])).toEqual([[true, { item: 0 }], [false, { item: 1 }]]);
+		expect(output[1].json.error).toMatch(/must not set "n"/);
+		expect(server.imageRequests().map((request) => request.body.n)).toEqual([1]);
+	});
+});
+
+describe('Options are read per item', () => {
+	const items = [{ json: { p: 'first', property: 'image', combine: false } }, { json: { p: 'second', property: 'picture', combine: true } }];
+
+	test('Binary Property and Put All Images in One Item follow each item', async () => {
+		const output = await run(
+			{ model: model('dall-e-2'), prompt: '={{ $json.p }}', n: 2, options: { binaryPropertyOutput: '={{ $json.property }}', combineImages: '={{ $json.combine }}' } },
+			{ items },
+		);
+		expect(output.map((item) => [item.pairedItem, Object.keys(item.binary ?? {})])).toEqual([
+			[{ item: 0 }, ['image']],
+			[{ item: 0 }, ['image']],
+			[{ item: 1 }, ['picture', 'picture_1']],
+		]);
+	});
+
+	test('Timeout and Max Retries follow each item', async () => {
+		// Both items get a 503 first: the first item may retry, the second may not.
+		server.respondNext({ status: 503, headers: { 'retry-after-ms': '10' }, times: 2 });
+		const output = await run(
+			{ model: model('flux-dev'), prompt: '={{ $json.p }}', options: { maxRetries: '={{ $json.retries }}', timeout: '={{ $json.timeout }}', concurrency: 1 } },
+			{ items: [{ json: { p: 'first', retries: 0, timeout: 5 } }, { json: { p: 'second', retries: 2, timeout: 5 } }], continueOnFail: true },
+		);
+		expect(output[0].json.error).toMatch(/HTTP 503/);
+		expect(output[1].binary?.data).toBeDefined();
+		expect(server.imageRequests().map((request) => request.body.prompt)).toEqual(['first', 'second', 'second']);
+	});
+
+	test('a Timeout per item: the slow item with the short Timeout fails, the other succeeds', async () => {
+		server.delayBy((request) => (request.body?.prompt === 'slow' ? 1500 : 0));
+		const output = await run(
+			{ model: model('flux-dev'), prompt: '={{ $json.p }}', options: { timeout: '={{ $json.timeout }}', maxRetries: 0 } },
+			{ items: [{ json: { p: 'slow', timeout: 1 } }, { json: { p: 'slow', timeout: 5 } }], continueOnFail: true },
+		);
+		expect(output[0].json.error).toMatch(/did not answer within 1 s/);
+		expect(output[1].binary?.data).toBeDefined();
+	});
+
+	test('an invalid option on one item fails that item only', async () => {
+		const output = await run(
+			{ model: model('flux-dev'), prompt: '={{ $json.p }}', options: { maxRetries: '={{ $json.retries }}' } },
+			{ items: [{ json: { p: 'a', retries: 1 } }, { json: { p: 'b', retries: 99 } }], continueOnFail: true },
+		);
+		expect(output[0].binary?.data).toBeDefined();
+		expect(output[1].json.error).toBe('Max Retries must be a whole number from 0 to 10, not 99');
+		expect(output[1].pairedItem).toEqual({ item: 1 });
+	});
+
+	test('Concurrency is per run: an expression that differs between items is a clear error', async () => {
+		const error = await run(
+			{ model: model('flux-dev'), prompt: '={{ $json.p }}', options: { concurrency: '={{ $json.c }}' } },
+			{ items: [{ json: { p: 'a', c: 8 } }, { json: { p: 'b', c: 8 } }, { json: { p: 'c', c: 2 } }], continueOnFail: true },
+		).catch((caught: Error) => caught);
+		expect((error as Error).message).toBe('Concurrency must be the same for all items: item 3 gives 2, item 1 gives 8');
+		expect((error as Error & { description: string }).description).toMatch(/whole run/);
+		expect(server.imageRequests()).toHaveLength(0);
+	});
+
+	test('Concurrency from an expression that gives every item the same value works', async () => {
+		server.setLatency(50);
+		await run(
+			{ model: model('flux-dev'), prompt: '={{ $json.p }}', options: { concurrency: '={{ 2 }}' } },
+			{ items: [1, 2, 3, 4, 5].map((index) => ({ json: { p: `item ${index}` } })) },
+		);
+		server.setLatency(0);
+		expect(server.state.maxInFlight).toBe(2);
+	});
+});
