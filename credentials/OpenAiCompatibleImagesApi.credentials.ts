@@ -1,11 +1,82 @@
 import type {
+	IAuthenticateRuleResponseCode,
+	IAuthenticateRuleResponseSuccessBody,
 	ICredentialDataDecryptedObject,
+	ICredentialTestRequest,
 	ICredentialType,
 	IHttpRequestOptions,
 	INodeProperties,
 } from 'n8n-workflow';
 
 export const CREDENTIAL_NAME = 'openAiCompatibleImagesApi';
+
+/** An endpoint path users paste at the end of the Base URL from the docs; requests append it themselves. */
+export const PASTED_ENDPOINT = /\/(images\/(generations|edits|variations)|models)$/i;
+
+/**
+ * The Base URL as requests use it: trimmed, without trailing slashes or a pasted endpoint path.
+ * Undefined when it is not an http(s) URL that paths can be appended to (no query or fragment).
+ * Shared by requests and the credential test, so both accept the same Base URLs.
+ */
+export function cleanBaseUrl(raw: unknown): string | undefined {
+	const base = String(raw ?? '')
+		.trim()
+		.replace(/\/+$/, '')
+		.replace(PASTED_ENDPOINT, '')
+		.replace(/\/+$/, '');
+	if (!/^https?:\/\/[^/?#]/i.test(base) || /[?#\s]/.test(base)) return undefined;
+	try {
+		new URL(base);
+	} catch {
+		return undefined;
+	}
+	return base;
+}
+
+/** What the credential test says for the answers n8n reports only by status. */
+const TEST_STATUS_RULES: IAuthenticateRuleResponseCode[] = [
+	...[301, 302, 303, 307, 308].map((status): IAuthenticateRuleResponseCode => ({
+		type: 'responseCode',
+		properties: {
+			value: status,
+			message: `The server redirects the request (HTTP ${status}). Set the Base URL to the address it redirects to, often https:// instead of http://.`,
+		},
+	})),
+	{
+		type: 'responseCode',
+		properties: {
+			value: 401,
+			message: "The server rejected the API key (HTTP 401). Check the key, and that it belongs to this Base URL's server.",
+		},
+	},
+	{
+		type: 'responseCode',
+		properties: {
+			value: 403,
+			message: 'The key may not list models (HTTP 403). Check its permissions, or the group header under Custom Headers for a gateway.',
+		},
+	},
+	{
+		type: 'responseCode',
+		properties: {
+			value: 404,
+			message:
+				'There is no model list below this Base URL (HTTP 404). Use the API root: OpenAI and most gateways end in /v1, Volcengine Ark in /api/v3, Azure is the resource endpoint.',
+		},
+	},
+];
+
+/** A 2xx answer without a model list (a web page, another API): the Base URL is not the API root. */
+const TEST_BODY_RULES: IAuthenticateRuleResponseSuccessBody[] = [
+	{
+		type: 'responseSuccessBody',
+		properties: {
+			key: 'data',
+			value: undefined,
+			message: 'The server answered, but not with a model list. Check that the Base URL is the API root (OpenAI and most gateways: ending in /v1).',
+		},
+	},
+];
 
 interface CustomHeader {
 	name?: string;
@@ -60,6 +131,9 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * the secret itself.
  */
 export function credentialProblem(credentials: ICredentialDataDecryptedObject): string | undefined {
+	if (!cleanBaseUrl(credentials.baseUrl)) {
+		return `The Base URL "${String(credentials.baseUrl ?? '').trim().slice(0, 200)}" must start with http:// or https:// and a host name, without a query (?...), fragment (#...) or spaces, e.g. https://api.openai.com/v1.`;
+	}
 	// Keys are printable ASCII without spaces; a paste often brings a line break or a space inside.
 	if (/[^\x21-\x7e]/.test(String(credentials.apiKey ?? '').trim())) {
 		return 'The API key contains a space, a line break or a character that cannot be sent in an HTTP header. Paste the key again, exactly as the provider shows it.';
@@ -171,11 +245,35 @@ export class OpenAiCompatibleImagesApi implements ICredentialType {
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> => {
+		// Node would refuse such headers with an obscure error; this names the field (the credential
+		// test shows this message, node runs check the same before building a request).
+		const problem = credentialProblem(credentials);
+		if (problem) throw new Error(problem);
 		const { headers, qs } = authenticationFor(credentials);
 		return {
 			...requestOptions,
 			headers: { ...requestOptions.headers, ...headers },
 			qs: { ...requestOptions.qs, ...qs },
 		};
+	};
+
+	/**
+	 * The Test button: `GET {Base URL}/models` (Azure: `{endpoint}/openai/models?api-version=...`),
+	 * authenticated by `authenticate` above, run by n8n's own credential tester. The Base URL is
+	 * cleaned as requests clean it (spaces, trailing slashes, a pasted endpoint path); the key
+	 * never follows a redirect. n8n reports failures by HTTP status: the rules turn the common
+	 * ones into the fix.
+	 */
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: `={{ String($credentials.baseUrl ?? '').trim().replace(/\\/+$/, '').replace(${PASTED_ENDPOINT}, '').replace(/\\/+$/, '') }}`,
+			url: '={{ $credentials.authentication === "azure" ? "/openai/models" : "/models" }}',
+			method: 'GET',
+			headers: { Accept: 'application/json' },
+			disableFollowRedirect: true,
+		},
+		// n8n's tester applies status rules to failed requests and body rules to successful ones, in
+		// one list; n8n-workflow's type only lists one kind per array.
+		rules: [...TEST_STATUS_RULES, ...TEST_BODY_RULES] as unknown as IAuthenticateRuleResponseCode[],
 	};
 }

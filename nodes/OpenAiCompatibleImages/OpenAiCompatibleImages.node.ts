@@ -14,7 +14,6 @@ import * as variation from './actions/variation.operation';
 import { modelProperty, optionsProperty } from './description/common';
 import { modelFamilyProperty } from './description/familyDisplay';
 import { runItems, type PlanItem } from './helpers/runner';
-import { testCredential } from './methods/credentialTest';
 import { searchModels } from './methods/listSearch';
 import type { Operation } from './models';
 
@@ -40,7 +39,7 @@ export class OpenAiCompatibleImages implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		usableAsTool: true,
-		credentials: [{ name: CREDENTIAL_NAME, required: true, testedBy: 'testCredential' }],
+		credentials: [{ name: CREDENTIAL_NAME, required: true }],
 		properties: [
 			{
 				displayName: 'Operation',
@@ -81,7 +80,6 @@ export class OpenAiCompatibleImages implements INodeType {
 
 	methods = {
 		listSearch: { searchModels },
-		credentialTest: { testCredential },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

@@ -15,7 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const n8n = require('../../scripts/lib/n8n');
-const { startImageServer, DEFAULT_MODELS } = require('../server/image-server');
+const { startImageServer } = require('../server/image-server');
 const { encodePng, renderPromptImage } = require('../server/images');
 const { selectedMajors } = require('./majors');
 const wf = require('./workflows');
@@ -544,26 +544,60 @@ function describeMajor(major) {
 				if (ctx.server) await timed('n8n stop', () => ctx.server.stop());
 			}, 60000);
 
-			test('Credential test over REST: stored key OK, wrong key shows the server message', async () => {
+			test("Credential test over REST: n8n runs the credential's declarative test; failures name the fix", async () => {
 				const { server, images } = ctx;
 				// What the editor does: load the credential (secrets redacted), then test it.
 				const stored = await server.rest('GET', `/credentials/${wf.CREDENTIAL.id}?includeData=true`);
 				expect(JSON.stringify(stored)).not.toContain(API_KEY);
 				expect(stored.data).toMatchObject({ authentication: 'bearer', baseUrl: images.baseUrl });
 				const credentials = { id: wf.CREDENTIAL.id, name: wf.CREDENTIAL.name, type: wf.CREDENTIAL_TYPE, data: stored.data };
+				const testWith = (data) => server.rest('POST', server.paths.credentialTest, { credentials: { ...credentials, data: { ...stored.data, ...data } } });
+				const modelCalls = () => images.requests.filter((request) => request.kind === 'models').map((request) => [request.path, request.headers.authorization, request.status]);
 
-				const good = await server.rest('POST', server.paths.credentialTest, { credentials });
-				expect(good).toEqual({ status: 'OK', message: `Connection successful: ${DEFAULT_MODELS.length} models available` });
-				const bad = await server.rest('POST', server.paths.credentialTest, {
-					credentials: { ...credentials, data: { ...stored.data, apiKey: WRONG_KEY } },
+				expect(await testWith({ baseUrl: ` ${images.baseUrl}/images/generations/ ` })).toEqual({ status: 'OK', message: 'Connection successful!' });
+				expect(modelCalls()).toEqual([['/v1/models', `Bearer ${API_KEY}`, 200]]);
+
+				// n8n 2.x applies the credential's status rules; 1.x shows its own message for the status.
+				// Both send a request that got 401 once more (n8n re-authenticates and retries).
+				images.reset();
+				const bad = await testWith({ apiKey: WRONG_KEY });
+				expect(bad).toEqual({
+					status: 'Error',
+					message: major === '2'
+						? "The server rejected the API key (HTTP 401). Check the key, and that it belongs to this Base URL's server."
+						: 'Authorization failed - please check your credentials',
 				});
-				expect(bad).toEqual({ status: 'Error', message: 'Incorrect API key provided. (HTTP 401)' });
+				expect(modelCalls()).toEqual([['/v1/models', `Bearer ${WRONG_KEY}`, 401], ['/v1/models', `Bearer ${WRONG_KEY}`, 401]]);
 
-				const calls = images.requests.filter((request) => request.kind === 'models');
-				expect(calls.map((request) => [request.method, request.path, request.headers.authorization, request.status])).toEqual([
-					['GET', '/v1/models', `Bearer ${API_KEY}`, 200],
-					['GET', '/v1/models', `Bearer ${WRONG_KEY}`, 401],
-				]);
+				images.reset();
+				images.respondNext({ status: 401, text: `invalid key ${API_KEY}`, times: 2 });
+				const echoed = await testWith({});
+				expect(echoed.status).toBe('Error');
+				expect(JSON.stringify(echoed)).not.toContain(API_KEY);
+
+				images.reset();
+				images.respondNext({ status: 200, html: '<html><title>Welcome</title></html>' });
+				expect(await testWith({})).toEqual({
+					status: 'Error',
+					message: 'The server answered, but not with a model list. Check that the Base URL is the API root (OpenAI and most gateways: ending in /v1).',
+				});
+
+				images.reset();
+				images.respondNext({ only: 'models', status: 302, redirect: 'http://127.0.0.1:9/v1/models' });
+				expect(await testWith({})).toEqual({
+					status: 'Error',
+					message: major === '2'
+						? 'The server redirects the request (HTTP 302). Set the Base URL to the address it redirects to, often https:// instead of http://.'
+						: 'Request failed with status code 302',
+				});
+				expect(modelCalls()).toHaveLength(1);
+
+				images.reset();
+				expect(await testWith({ baseUrl: 'api.openai.com/v1' })).toEqual({
+					status: 'Error',
+					message: 'The Base URL "api.openai.com/v1" must start with http:// or https:// and a host name, without a query (?...), fragment (#...) or spaces, e.g. https://api.openai.com/v1.',
+				});
+				expect(modelCalls()).toHaveLength(0);
 			});
 
 			test('Example webhook-generate-image.json: activated, answers GET with the PNG', async () => {

@@ -8,9 +8,9 @@ import { Container } from '@n8n/di';
 import {
 	BinaryDataConfig,
 	BinaryDataService,
-	CredentialTestContext,
 	ExecuteContext,
 	LoadOptionsContext,
+	RoutingNode,
 } from 'n8n-core';
 import {
 	ICredentialsHelper,
@@ -20,11 +20,11 @@ import {
 	type IDataObject,
 	type IHttpRequestOptions,
 	type INode,
-	type INodeCredentialTestResult,
 	type INodeExecutionData,
 	type INodeListSearchResult,
 	type INodeParameters,
 	type INodeProperties,
+	type INodeType,
 	type INodeTypes,
 	type IWorkflowExecuteAdditionalData,
 	type NodeExecutionHint,
@@ -244,13 +244,55 @@ export async function searchModels(
 	return await nodeType.methods.listSearch.searchModels.call(context, filter);
 }
 
-/** Runs the credential test the way n8n's credentials tester calls a node's test function. */
-export async function testCredential(data: ICredentialDataDecryptedObject): Promise<INodeCredentialTestResult> {
-	const context = new CredentialTestContext();
-	return await nodeType.methods.credentialTest.testCredential.call(context, {
-		id: 'cred-1',
-		name: 'Test credential',
-		type: CREDENTIAL_NAME,
-		data,
+export type CredentialTestOutcome =
+	| { ok: true; body: unknown }
+	| { ok: false; status?: number; code?: string; message: string };
+
+/**
+ * Runs the credential's declarative `test` request the way n8n's credentials tester does: a
+ * node whose one property routes that request, executed by n8n-core's RoutingNode with the
+ * credential (so `authenticate` and the HTTP layer apply). Returns what the tester then judges
+ * with the rules: the response body, or the failure with its HTTP status.
+ */
+export async function runCredentialTestRequest(data: ICredentialDataDecryptedObject): Promise<CredentialTestOutcome> {
+	const testType: INodeType = {
+		description: {
+			...nodeType.description,
+			credentials: [{ name: CREDENTIAL_NAME, required: true }],
+			properties: [
+				{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: credentialType.test.request } },
+			],
+		},
+	};
+	const node = makeNode({});
+	const workflow = new Workflow({
+		id: 'credential-test',
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes: { getByName: () => testType, getByNameAndVersion: () => testType, getKnownTypes: () => ({}) },
 	});
+	const workflowNode = workflow.getNode(node.name) as INode;
+	const items = [{ json: {} }];
+	const context = new ExecuteContext(
+		workflow,
+		workflowNode,
+		additionalDataFor(data),
+		'internal',
+		{ resultData: { runData: {} } } as never,
+		0,
+		[],
+		{ main: [items] },
+		{ node: workflowNode, data: {}, source: null },
+		[],
+	);
+	const credentials = { id: 'cred-1', name: 'Test credential', type: CREDENTIAL_NAME, data };
+	try {
+		const output = await new RoutingNode(context, testType, credentials).runNode();
+		return { ok: true, body: output?.[0]?.[0]?.json };
+	} catch (error) {
+		const { cause, httpCode, message } = error as { cause?: { response?: { status?: number }; code?: string }; httpCode?: string; message: string };
+		const status = cause?.response?.status ?? (httpCode ? Number(httpCode) : undefined);
+		return { ok: false, status, code: cause?.code, message };
+	}
 }

@@ -1,5 +1,5 @@
 import { startImageServer } from '../server/image-server';
-import { credentialType, runNode, searchModels, testCredential } from '../harness/n8n';
+import { credentialType, runCredentialTestRequest, runNode, searchModels } from '../harness/n8n';
 
 type Server = Awaited<ReturnType<typeof startImageServer>>;
 
@@ -17,7 +17,7 @@ const bearer = () => ({ authentication: 'bearer', baseUrl: `${server.baseUrl}//`
 describe('credential authenticate', () => {
 	test('bearer: Authorization header with the trimmed key, plus custom headers', async () => {
 		const options = await credentialType.authenticate(
-			{ authentication: 'bearer', apiKey: `  ${API_KEY}\n`, customHeaders: { header: [{ name: ' X-Group ', value: 'vip' }, { name: '', value: 'ignored' }] } },
+			{ authentication: 'bearer', baseUrl: server.baseUrl, apiKey: `  ${API_KEY}\n`, customHeaders: { header: [{ name: ' X-Group ', value: 'vip' }, { name: '', value: 'ignored' }] } },
 			{ url: 'x', headers: { Accept: 'application/json' } },
 		);
 		expect(options.headers).toEqual({ Accept: 'application/json', Authorization: `Bearer ${API_KEY}`, 'X-Group': 'vip' });
@@ -26,7 +26,7 @@ describe('credential authenticate', () => {
 
 	test('azure: api-key header and api-version query, no Authorization', async () => {
 		const options = await credentialType.authenticate(
-			{ authentication: 'azure', apiKey: API_KEY, apiVersion: '2025-04-01-preview' },
+			{ authentication: 'azure', baseUrl: server.url, apiKey: API_KEY, apiVersion: '2025-04-01-preview' },
 			{ url: 'x' },
 		);
 		expect(options.headers).toEqual({ 'api-key': API_KEY });
@@ -46,48 +46,76 @@ describe('credential authenticate', () => {
 	});
 });
 
-describe('credential test (GET {base}/models)', () => {
-	test('a good key passes and says how many models there are', async () => {
-		const result = await testCredential(bearer());
-		expect(result).toEqual({ status: 'OK', message: expect.stringMatching(/^Connection successful: \d+ models available$/) });
+describe('credential test (GET {base}/models, run as n8n runs a declarative test)', () => {
+	// n8n's credentials tester judges this outcome with the credential's rules; the messages it
+	// shows are checked over n8n's REST API in test/e2e/suite.js on n8n 2.x and 1.x.
+	const rule = (type: string, value: unknown) =>
+		(credentialType.test.rules as Array<{ type: string; properties: { value?: unknown; key?: string; message: string } }>).find(
+			(candidate) => candidate.type === type && candidate.properties.value === value,
+		);
+
+	test('a good key gets the model list, with the trimmed key', async () => {
+		const outcome = await runCredentialTestRequest({ ...bearer(), apiKey: ` ${API_KEY} ` });
+		expect(outcome.ok && (outcome.body as { data: unknown[] }).data.length).toBeGreaterThan(0);
+		expect(server.requests.map((request) => [request.method, request.path, request.headers.authorization])).toEqual([
+			['GET', '/v1/models', `Bearer ${API_KEY}`],
+		]);
+	});
+
+	test('a pasted endpoint path and spaces around the Base URL are removed, as for requests', async () => {
+		const outcome = await runCredentialTestRequest({ ...bearer(), baseUrl: `  ${server.baseUrl}/images/generations/ ` });
+		expect(outcome.ok).toBe(true);
 		expect(server.requests[0].path).toBe('/v1/models');
-		expect(server.requests[0].headers.authorization).toBe(`Bearer ${API_KEY}`);
 	});
 
-	test('a bad key shows the server message and status', async () => {
-		const result = await testCredential({ ...bearer(), apiKey: 'wrong-key' });
-		expect(result).toEqual({ status: 'Error', message: 'Incorrect API key provided. (HTTP 401)' });
+	test('a bad key fails with HTTP 401, which has a rule naming the fix', async () => {
+		const outcome = await runCredentialTestRequest({ ...bearer(), apiKey: 'wrong-key' });
+		expect(outcome).toMatchObject({ ok: false, status: 401 });
+		expect(rule('responseCode', 401)?.properties.message).toMatch(/rejected the API key \(HTTP 401\)\. Check the key/);
 	});
 
-	test('an HTML page instead of the API is reported', async () => {
-		server.respondNext({ status: 502, html: '<html><title>502 Bad Gateway</title></html>' });
-		expect(await testCredential(bearer())).toEqual({ status: 'Error', message: 'HTML error page: 502 Bad Gateway (HTTP 502)' });
-	});
-
-	test('a 200 that is not a model list means a wrong base URL', async () => {
+	test('a 200 that is not a model list matches the body rule (a wrong Base URL)', async () => {
 		server.respondNext({ status: 200, html: '<html><title>Welcome</title></html>' });
-		const result = await testCredential(bearer());
-		expect(result.status).toBe('Error');
-		expect(result.message).toMatch(/did not answer with a model list.*\/v1/);
+		const outcome = await runCredentialTestRequest(bearer());
+		expect(outcome.ok).toBe(true);
+		const bodyRule = rule('responseSuccessBody', undefined);
+		expect(bodyRule?.properties.key).toBe('data');
+		expect((outcome as { body: Record<string, unknown> }).body[bodyRule?.properties.key ?? '']).toBeUndefined();
+		expect(bodyRule?.properties.message).toMatch(/not with a model list.*\/v1/);
 	});
 
-	test('a base URL without scheme is refused before any request', async () => {
-		const result = await testCredential({ ...bearer(), baseUrl: 'api.openai.com/v1' });
-		expect(result).toEqual({ status: 'Error', message: 'Base URL "api.openai.com/v1" must start with http:// or https://' });
+	test('a redirect is not followed: the key reaches no other server', async () => {
+		server.respondNext({ redirect: 'http://127.0.0.1:9/v1/models' });
+		const outcome = await runCredentialTestRequest(bearer());
+		expect(outcome).toMatchObject({ ok: false, status: 302 });
+		expect(server.requests).toHaveLength(1);
+		expect(rule('responseCode', 302)?.properties.message).toMatch(/redirects.*Set the Base URL/);
+	});
+
+	test('a base URL without scheme is refused before any request, naming the field', async () => {
+		const outcome = await runCredentialTestRequest({ ...bearer(), baseUrl: 'api.openai.com/v1' });
+		expect(outcome).toMatchObject({ ok: false, message: expect.stringMatching(/^The Base URL "api\.openai\.com\/v1" must start with http:\/\/ or https:\/\//) });
 		expect(server.requests).toHaveLength(0);
 	});
 
-	test('an unreachable server is reported', async () => {
-		const result = await testCredential({ ...bearer(), baseUrl: 'http://127.0.0.1:9/v1' });
-		expect(result.status).toBe('Error');
-		expect(result.message).toMatch(/Could not reach http:\/\/127\.0\.0\.1:9\/v1\/models: ECONNREFUSED/);
+	test('a key with a line break is refused before any request, without showing it', async () => {
+		const outcome = await runCredentialTestRequest({ ...bearer(), apiKey: 'sk-abc\ndef' });
+		expect(outcome).toMatchObject({ ok: false, message: expect.stringMatching(/^The API key contains .*line break/) });
+		expect(JSON.stringify(outcome)).not.toContain('sk-abc');
+		expect(server.requests).toHaveLength(0);
 	});
 
-	test('azure tests against {endpoint}/openai/models with api-version', async () => {
-		const result = await testCredential({ authentication: 'azure', baseUrl: server.url, apiKey: API_KEY, apiVersion: '2024-10-21' });
-		expect(result.status).toBe('OK');
+	test('an unreachable server fails with the connection error code', async () => {
+		const outcome = await runCredentialTestRequest({ ...bearer(), baseUrl: 'http://127.0.0.1:9/v1' });
+		expect(outcome).toMatchObject({ ok: false, code: 'ECONNREFUSED' });
+	});
+
+	test('azure tests against {endpoint}/openai/models with api-version and the api-key header', async () => {
+		const outcome = await runCredentialTestRequest({ authentication: 'azure', baseUrl: server.url, apiKey: API_KEY, apiVersion: '2024-10-21' });
+		expect(outcome.ok).toBe(true);
 		expect(server.requests[0].path).toBe('/openai/models');
 		expect(server.requests[0].query).toEqual({ 'api-version': '2024-10-21' });
+		expect(server.requests[0].headers['api-key']).toBe(API_KEY);
 	});
 });
 

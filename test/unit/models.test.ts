@@ -112,8 +112,8 @@ describe('the UI follows the model', () => {
 });
 
 describe('node description', () => {
-	test('is usable as an AI tool and tests its credential with its own function', () => {
+	test('is usable as an AI tool; its credential is tested by the credential itself (declarative test)', () => {
 		expect(description.usableAsTool).toBe(true);
-		expect(description.credentials).toEqual([{ name: 'openAiCompatibleImagesApi', required: true, testedBy: 'testCredential' }]);
+		expect(description.credentials).toEqual([{ name: 'openAiCompatibleImagesApi', required: true }]);
 	});
 });

@@ -8,34 +8,14 @@ import {
 
 import {
 	CREDENTIAL_NAME,
+	cleanBaseUrl,
 	credentialProblem,
 	secretsOf,
 } from '../../../credentials/OpenAiCompatibleImagesApi.credentials';
 
+export { cleanBaseUrl };
+
 export type RequestContext = IExecuteFunctions | ILoadOptionsFunctions;
-
-// Users paste the endpoint they saw in the docs; the node appends it itself.
-const PASTED_ENDPOINT = /\/(images\/(generations|edits|variations)|models)$/i;
-
-/**
- * The Base URL as requests use it: trimmed, without trailing slashes or a pasted endpoint path.
- * Undefined when it is not an http(s) URL that paths can be appended to (no query or fragment).
- * Shared by requests and the credential test, so both accept the same Base URLs.
- */
-export function cleanBaseUrl(raw: unknown): string | undefined {
-	const base = String(raw ?? '')
-		.trim()
-		.replace(/\/+$/, '')
-		.replace(PASTED_ENDPOINT, '')
-		.replace(/\/+$/, '');
-	if (!/^https?:\/\/[^/?#]/i.test(base) || /[?#\s]/.test(base)) return undefined;
-	try {
-		new URL(base);
-	} catch {
-		return undefined;
-	}
-	return base;
-}
 
 /** Base URL of the credential, cleaned; a clear error naming the fix when it is not usable. */
 export function normalizeBaseUrl(ctx: RequestContext, raw: unknown): string {
