@@ -60,9 +60,11 @@ function report(label, result) {
 async function main() {
 	const scannerDir = path.dirname(require.resolve('@n8n/scan-community-package/package.json'));
 	const scannerVersion = JSON.parse(fs.readFileSync(path.join(scannerDir, 'package.json'), 'utf8')).version;
-	const { analyzePackage, SOURCE_FILE_PATTERNS } = await import(path.join(scannerDir, 'scanner', 'scanner.mjs'));
 	const work = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-scan-'));
+	// The scanner makes a temporary folder when it loads and leaves it behind: make it in ours.
+	process.env.TMPDIR = work;
 	try {
+		const { analyzePackage, SOURCE_FILE_PATTERNS } = await import(path.join(scannerDir, 'scanner', 'scanner.mjs'));
 		const sourceDir = path.join(work, 'source');
 		const count = copySource(sourceDir);
 		console.log(`@n8n/scan-community-package ${scannerVersion}: source leg, ${SOURCE_FILE_PATTERNS.join(' and ')} of a clean copy of the checkout (${count} files)`);
