@@ -17,6 +17,7 @@ const path = require('node:path');
 const n8n = require('../../scripts/lib/n8n');
 const { startImageServer } = require('../server/image-server');
 const { encodePng, renderPromptImage } = require('../server/images');
+const { startAgentModel } = require('../server/agent-model');
 const { selectedMajors } = require('./majors');
 const wf = require('./workflows');
 
@@ -24,6 +25,7 @@ const REPO = path.resolve(__dirname, '..', '..');
 /** Unique per run, so that finding it anywhere cannot be a coincidence. */
 const API_KEY = `sk-e2e-${crypto.randomBytes(16).toString('hex')}`;
 const WRONG_KEY = 'sk-e2e-not-the-right-key';
+const AGENT_MODEL_KEY = 'sk-e2e-agent-model';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** A small PNG to put in a hand-made provider answer. */
 const SMALL_PNG = encodePng(renderPromptImage('one', 8, 8)).toString('base64');
@@ -145,6 +147,7 @@ function describeMajor(major) {
 			ctx.userFolder = fs.mkdtempSync(path.join(os.tmpdir(), `n8n-images-e2e-v${major}-`));
 			n8n.installPackage(ctx.userFolder, REPO);
 			ctx.images = await startImageServer({ apiKey: API_KEY });
+			ctx.agentModel = await startAgentModel({ apiKey: AGENT_MODEL_KEY, toolArgs: wf.AGENT.toolArgs });
 			await timed('import:credentials', () =>
 				n8n.importCredentials(ctx.runtime, ctx.userFolder, [
 					{
@@ -152,6 +155,7 @@ function describeMajor(major) {
 						type: wf.CREDENTIAL_TYPE,
 						data: { authentication: 'bearer', baseUrl: ctx.images.baseUrl, apiKey: API_KEY },
 					},
+					{ ...wf.AGENT.credential, type: 'openAiApi', data: { apiKey: AGENT_MODEL_KEY, url: ctx.agentModel.baseUrl } },
 				]),
 			);
 			await timed('import:workflow', () =>
@@ -161,6 +165,7 @@ function describeMajor(major) {
 					wf.continueOnFailWorkflow(),
 					wf.errorOutputWorkflow(),
 					wf.fewerImagesWorkflow(),
+					wf.agentToolWorkflow(major),
 					wf.faultsWorkflow(),
 					wf.example('batch-generate-edit-save.json'),
 					wf.example('webhook-generate-image.json'),
@@ -171,6 +176,7 @@ function describeMajor(major) {
 		afterAll(async () => {
 			if (ctx.server) await ctx.server.stop();
 			if (ctx.images) await ctx.images.close();
+			if (ctx.agentModel) await ctx.agentModel.close();
 			for (const dir of [ctx.userFolder, ctx.outputDir]) {
 				if (!dir) continue;
 				if (process.env.N8N_E2E_KEEP) process.stderr.write(`[e2e] kept ${dir} (N8N_E2E_KEEP)\n`);
@@ -598,6 +604,70 @@ function describeMajor(major) {
 					message: 'The Base URL "api.openai.com/v1" must start with http:// or https:// and a host name, without a query (?...), fragment (#...) or spaces, e.g. https://api.openai.com/v1.',
 				});
 				expect(modelCalls()).toHaveLength(0);
+			});
+
+			test('AI Agent calls the image tool: the model gets count, size, file names, revised prompt, URLs (and on 2.x a link the chat can show)', async () => {
+				const { server, images, agentModel } = ctx;
+				agentModel.reset();
+				// WEBHOOK_URL: the links n8n signs point at this running server, as in a real instance.
+				const run = await execute(wf.AGENT.id, { WEBHOOK_URL: `${server.url}/` });
+				const { prompt } = wf.AGENT.toolArgs;
+
+				const completions = agentModel.completions();
+				expect(completions).toHaveLength(2);
+				expect(completions[0].headers.authorization).toBe(`Bearer ${AGENT_MODEL_KEY}`);
+				const offered = completions[0].body.tools.map((tool) => tool.function.name);
+				expect(offered).toEqual(['Generate_Image']);
+				expect(JSON.stringify(completions[0].body.tools[0].function.parameters)).toContain('"prompt"');
+
+				// DALL·E 3 makes one image per call: n=2 is two calls, each with the model's prompt.
+				const generations = images.imageRequests();
+				expect(generations.map((request) => request.body)).toEqual([0, 1].map(() => expect.objectContaining({ model: 'dall-e-3', prompt, n: 1, response_format: 'url' })));
+				const downloads = images.requests.filter((request) => request.kind === 'download');
+				expect(downloads).toHaveLength(2);
+
+				const [toolResult] = agentModel.toolResults();
+				process.stderr.write(`[e2e] v${major} the AI Agent's model received this tool result: ${toolResult}\n`);
+				const received = JSON.parse(toolResult);
+				const answer = Array.isArray(received) ? received : [received];
+				expect(answer).toHaveLength(1);
+				const [result] = answer;
+				const fileNames = ['a-red-fox-in-the-snow-1.png', 'a-red-fox-in-the-snow-2.png'];
+				expect(result).toMatchObject({ imageCount: 2, result: expect.stringContaining(`Generated 2 images for the prompt "${prompt}": ${fileNames.join(', ')}.`) });
+				expect(result.images).toEqual(
+					fileNames.map((fileName, index) => ({
+						fileName,
+						mimeType: 'image/png',
+						width: 1024,
+						height: 1024,
+						size: '1024x1024',
+						revised_prompt: `${prompt} (revised)`,
+						url: `${images.url}${downloads[index].path}`,
+						...(major === '2' ? { link: expect.stringMatching(new RegExp(`^${server.url}/rest/binary-data/signed\\?token=`)) } : {}),
+					})),
+				);
+				if (major === '2') {
+					// The link opens without a login and gives the stored image.
+					const res = await fetch(result.images[0].link);
+					expect(res.status).toBe(200);
+					const bytes = Buffer.from(await res.arrayBuffer());
+					expect(downloads.flatMap((request) => request.images).map((image) => image.sha256)).toContain(sha256(bytes));
+					expect(result.result).toContain('![short description](link)');
+				} else {
+					// n8n 1.x keeps binary data in memory by default: there is nothing to link to.
+					expect(result.result).toContain('![short description](url)');
+				}
+
+				// The images stay in the tool node's own run data (shown on it in the editor), both in one item.
+				const [toolRun] = run.data.resultData.runData[wf.AGENT.toolNode];
+				const toolItems = (toolRun.data.ai_tool || toolRun.data.main)[0];
+				expect(toolItems).toHaveLength(1);
+				expect(Object.keys(toolItems[0].binary)).toEqual(['data', 'data_1']);
+				expect(toolItems[0].binary.data).toMatchObject({ fileName: fileNames[0], mimeType: 'image/png' });
+
+				// The agent's answer is the model's last message, which had the tool result to work with.
+				const [agentItem] = n8n.nodeOutput(run, 'AI Agent');
+				expect(agentItem.json.output).toBe(`Here is what the image tool made: ${toolResult}`);
 			});
 
 			test('Example webhook-generate-image.json: activated, answers GET with the PNG', async () => {

@@ -286,6 +286,67 @@ function fewerImagesWorkflow() {
 	], { Start: { main: [[link(FEWER.nodeName)]] } });
 }
 
+/**
+ * 3d. An AI Agent that calls the node's Tool variant: manual trigger → AI Agent, with n8n's OpenAI
+ * chat model (its credential's Base URL on the loopback agent model, test/server/agent-model.js)
+ * and "Generate Image" (`<package>.openAiCompatibleImagesTool`, DALL·E 3, two images by URL,
+ * the prompt set by the model through $fromAI).
+ */
+const AGENT = {
+	id: 'E2eAiAgentTool01',
+	credential: { id: 'E2eAgentModelCr1', name: 'Agent model (loopback)' },
+	toolNode: 'Generate Image',
+	toolArgs: { prompt: 'A red fox in the snow' },
+	question: 'Draw me a red fox in the snow and show it to me.',
+	// The AI Agent's newest version in each pinned n8n.
+	agentVersion: { 1: 3, 2: 3.1 },
+};
+
+function agentToolWorkflow(major) {
+	const nodes = [
+		trigger(),
+		{
+			id: nodeId(),
+			name: 'AI Agent',
+			type: '@n8n/n8n-nodes-langchain.agent',
+			typeVersion: AGENT.agentVersion[major],
+			position: [240, 0],
+			parameters: { promptType: 'define', text: AGENT.question, options: {} },
+		},
+		{
+			id: nodeId(),
+			name: 'Chat Model',
+			type: '@n8n/n8n-nodes-langchain.lmChatOpenAi',
+			typeVersion: 1.2,
+			position: [160, 220],
+			parameters: { model: { __rl: true, mode: 'id', value: 'agent-model-1' }, options: {} },
+			credentials: { openAiApi: { ...AGENT.credential } },
+		},
+		{
+			...imagesNode(
+				AGENT.toolNode,
+				{
+					operation: 'generate',
+					model: model('dall-e-3'),
+					prompt: "={{ $fromAI('prompt', 'What the image should show', 'string') }}",
+					n: 2,
+					size: '1024x1024',
+					quality: 'standard',
+					style: 'vivid',
+					options: { response_format: 'url' },
+				},
+				[360, 220],
+			),
+			type: `${NODE_TYPE}Tool`,
+		},
+	];
+	return workflow(AGENT.id, 'E2E: AI Agent calls the image tool', nodes, {
+		Start: { main: [[link('AI Agent')]] },
+		'Chat Model': { ai_languageModel: [[{ node: 'AI Agent', type: 'ai_languageModel', index: 0 }]] },
+		[AGENT.toolNode]: { ai_tool: [[{ node: 'AI Agent', type: 'ai_tool', index: 0 }]] },
+	});
+}
+
 /** Faults in real n8n: one item per upstream fault, Continue On Fail, no retries, a short timeout. */
 const FAULTS = {
 	nodeName: 'Generate (faults)',
@@ -408,6 +469,8 @@ module.exports = {
 	errorOutputWorkflow,
 	FEWER,
 	fewerImagesWorkflow,
+	AGENT,
+	agentToolWorkflow,
 	FAULTS,
 	faultsWorkflow,
 	QUEUE,

@@ -11,6 +11,7 @@ import { apiRequest, credentialSecrets, parseJsonBody, throwIfCancelled } from '
 import { redactSecrets } from '../transport/errors';
 import { fileStem } from './images';
 import { runConcurrency, runSettings, type RunSettings } from './parameters';
+import { isToolCall, toolResultItem } from './toolResult';
 import { parseImageResponse, storeImage } from './response';
 
 /** One API call an item needs; an item asking for more images than a call returns needs several. */
@@ -132,10 +133,12 @@ export function requestedImages(plan: ItemPlan): number {
 }
 
 function outputFor(
+	ctx: IExecuteFunctions,
 	itemIndex: number,
 	plan: ItemPlan,
 	images: OutputImage[],
 	settings: RunSettings,
+	toolCall: boolean,
 ): INodeExecutionData[] {
 	const stem = fileStem(plan.prompt, plan.fileStem);
 	const requested = requestedImages(plan);
@@ -148,6 +151,7 @@ function outputFor(
 		image.json.mimeType = image.binary.mimeType;
 		Object.assign(image.json, counts);
 	});
+	if (toolCall) return [toolResultItem(ctx, itemIndex, plan.prompt, images, settings.binaryProperty, counts)];
 	const pairedItem = { item: itemIndex };
 	if (!settings.combineImages) {
 		return images.map(({ binary, json }) => ({
@@ -221,6 +225,7 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	const concurrency = runConcurrency(ctx, items.length);
 	const continueOnFail = ctx.continueOnFail();
 	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
+	const toolCall = isToolCall(ctx);
 	// What a server sent (its errors, answers, image URLs) may echo the key or a custom header back:
 	// it is redacted before it leaves the node. Validation errors and the user's own values (the
 	// prompt, file names) are not: no server has seen them.
@@ -280,7 +285,7 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 		const images = settled.flatMap((result) => (result as PromiseFulfilledResult<OutputImage[]>).value);
 		const requested = requestedImages(plan);
 		if (images.length < requested) shortfalls.push({ itemIndex, requested, returned: images.length });
-		output.push(...outputFor(itemIndex, plan, images, settingsOf[itemIndex]));
+		output.push(...outputFor(ctx, itemIndex, plan, images, settingsOf[itemIndex], toolCall));
 	});
 	if (shortfalls.length > 0) ctx.addExecutionHints(fewerImagesHint(shortfalls));
 	return output;
