@@ -44,14 +44,14 @@ async function startAgentModel(options = {}) {
 		res.end(JSON.stringify(body));
 	};
 
-	/** The assistant message for this turn: a tool call, or the final answer once a tool result is in. */
+	/** The assistant message for this turn: a tool call, or the final answer once a tool result is in. @param {any} body */
 	function reply(body) {
 		/** @type {Message[]} */
 		const messages = Array.isArray(body.messages) ? body.messages : [];
 		const toolMessage = [...messages].reverse().find((message) => message.role === 'tool');
 		if (toolMessage) return { role: 'assistant', content: answer(textOf(toolMessage.content)) };
 		const tools = Array.isArray(body.tools) ? body.tools : [];
-		const tool = tools.find((entry) => toolPattern.test(entry?.function?.name ?? '')) ?? tools[0];
+		const tool = tools.find((/** @type {any} */ entry) => toolPattern.test(entry?.function?.name ?? '')) ?? tools[0];
 		if (!tool) return { role: 'assistant', content: 'No tool was offered to me.' };
 		calls++;
 		return {
@@ -65,9 +65,9 @@ async function startAgentModel(options = {}) {
 	function stream(res, body, message) {
 		res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
 		const base = { id: `chatcmpl-${requests.length}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
-		const send = (choice) => res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, ...choice }] })}\n\n`);
+		const send = (/** @type {Record<string, unknown>} */ choice) => res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, ...choice }] })}\n\n`);
 		if (message.tool_calls) {
-			send({ delta: { role: 'assistant', content: null, tool_calls: message.tool_calls.map((call, index) => ({ index, ...call })) }, finish_reason: null });
+			send({ delta: { role: 'assistant', content: null, tool_calls: message.tool_calls.map((/** @type {any} */ call, /** @type {number} */ index) => ({ index, ...call })) }, finish_reason: null });
 			send({ delta: {}, finish_reason: 'tool_calls' });
 		} else {
 			send({ delta: { role: 'assistant', content: message.content }, finish_reason: null });
@@ -80,6 +80,7 @@ async function startAgentModel(options = {}) {
 	}
 
 	const server = http.createServer((req, res) => {
+		/** @type {Buffer[]} */
 		const chunks = [];
 		req.on('data', (chunk) => chunks.push(chunk));
 		req.on('end', () => {
@@ -126,7 +127,7 @@ async function startAgentModel(options = {}) {
 		toolResults: () =>
 			requests
 				.filter((request) => request.path.endsWith('/chat/completions'))
-				.flatMap((request) => (request.body?.messages ?? []).filter((message) => message.role === 'tool').map((message) => textOf(message.content)))
+				.flatMap((request) => (request.body?.messages ?? []).filter((/** @type {Message} */ message) => message.role === 'tool').map((/** @type {Message} */ message) => textOf(message.content)))
 				.filter((text, index, all) => all.indexOf(text) === index),
 		reset() {
 			requests.length = 0;
