@@ -115,6 +115,15 @@ const RUN_OPTIONS: INodeProperties[] = [
 			'How often a request is sent again after a failure that cannot have been billed: no connection, HTTP 408, 409, 429, 500, 503, or a 5xx error with retry-after. Timeouts and connections lost after sending are retried only with Retry Requests That May Have Been Processed.',
 	},
 	{
+		displayName: 'Max Response Size (MB)',
+		name: 'maxResponseSize',
+		type: 'number',
+		default: 128,
+		typeOptions: { minValue: 1, maxValue: 4096, numberPrecision: 0 },
+		description:
+			'The largest API answer, and the largest downloaded image, the node reads. It stops there with an error, so that a broken or hostile server cannot fill n8n\'s memory. 128 MB holds ten large GPT image PNGs as base64.',
+	},
+	{
 		displayName: 'Put All Images in One Item',
 		name: 'combineImages',
 		type: 'boolean',

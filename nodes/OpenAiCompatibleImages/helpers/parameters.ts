@@ -13,7 +13,9 @@ import {
 	type ModelFamily,
 	type Operation,
 } from '../models';
-import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from '../transport';
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from '../transport';
+
+const MB = 1024 * 1024;
 
 /** Settings that shape how the node runs rather than what it asks for. */
 export interface RunSettings {
@@ -22,6 +24,8 @@ export interface RunSettings {
 	/** Send generations, edits and variations again after a failure that may have been processed. */
 	retryMayBeProcessed: boolean;
 	timeout: number;
+	/** Most bytes of an API answer or of one downloaded image. */
+	maxResponseBytes: number;
 	combineImages: boolean;
 	binaryProperty: string;
 }
@@ -74,6 +78,8 @@ export function runSettings(ctx: IExecuteFunctions, itemIndex = 0): RunSettings 
 		retryMayBeProcessed: opts.retryMayBeProcessed === true,
 		timeout:
 			integerOption(ctx, itemIndex, opts, 'timeout', 'Timeout', DEFAULT_TIMEOUT_MS / 1000, 1, 24 * 3600) * 1000,
+		maxResponseBytes:
+			integerOption(ctx, itemIndex, opts, 'maxResponseSize', 'Max Response Size (MB)', DEFAULT_MAX_RESPONSE_BYTES / MB, 1, 4096) * MB,
 		combineImages: opts.combineImages === true,
 		binaryProperty,
 	};

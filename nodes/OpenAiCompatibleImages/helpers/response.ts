@@ -6,8 +6,7 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
-import { DEFAULT_MAX_RETRIES } from '../transport';
-import { downloadImage } from '../transport/download';
+import { downloadImage, type DownloadSettings } from '../transport/download';
 import { decodeErrorBody } from '../transport/errors';
 import { LongString, decodeBase64Bytes } from '../transport/json';
 import { inspectImage, notAnImage, type StoredImage } from './images';
@@ -123,8 +122,7 @@ export async function storeImage(
 	ctx: IExecuteFunctions,
 	entry: ImageEntry,
 	itemIndex: number,
-	timeout: number,
-	maxRetries = DEFAULT_MAX_RETRIES,
+	settings: DownloadSettings,
 ): Promise<StoredImage> {
 	if (entry.base64) return await storeBytes(ctx, decodeBase64(ctx, entry.base64, itemIndex), itemIndex);
 	if (entry.url instanceof LongString) {
@@ -135,5 +133,5 @@ export async function storeImage(
 	}
 	const url = entry.url as string;
 	if (/^data:/i.test(url)) return await storeBytes(ctx, decodeBase64(ctx, url, itemIndex), itemIndex);
-	return await downloadImage(ctx, url, itemIndex, timeout, maxRetries);
+	return await downloadImage(ctx, url, itemIndex, settings);
 }

@@ -99,6 +99,7 @@ async function sendCall(
 		timeout: settings.timeout,
 		maxRetries: settings.maxRetries,
 		retryMayBeProcessed: settings.retryMayBeProcessed,
+		maxResponseBytes: settings.maxResponseBytes,
 	});
 	const { entries, meta } = parseImageResponse(ctx, parseJsonBody(ctx, response, itemIndex), itemIndex);
 	// `usage` is what the whole call cost: it goes on the call's first image only, so that adding
@@ -110,7 +111,7 @@ async function sendCall(
 	const output: OutputImage[] = [];
 	// Images of one call are fetched one after the other: the pool already bounds parallel work.
 	for (const [index, entry] of entries.entries()) {
-		const image = await storeImage(ctx, entry, itemIndex, settings.timeout, settings.maxRetries);
+		const image = await storeImage(ctx, entry, itemIndex, settings);
 		entry.base64 = undefined;
 		const json: IDataObject = {
 			model: plan.model,

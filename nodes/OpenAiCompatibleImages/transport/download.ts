@@ -3,23 +3,30 @@ import { NodeApiError, NodeOperationError, type IExecuteFunctions, type JsonObje
 
 import { detectImageFormat, imageDimensions, inspectImage, notAnImage, type StoredImage } from '../helpers/images';
 import { decodeErrorBody } from './errors';
-import { failureReason } from './failures';
-import { afterAttempts, DEFAULT_MAX_RETRIES, sendWithRetries } from './retry';
-import { destroyOnAbort, peekStream, readAtMost, type BodyStream } from './stream';
+import { failureReason, tooLargeError } from './failures';
+import { afterAttempts, sendWithRetries } from './retry';
+import { destroyOnAbort, ERROR_BODY_BYTES, limitStream, peekStream, readAtMost, type BodyStream } from './stream';
 import type { ApiResponse } from './types';
 
 /** Bytes of a download read before storing it: enough for the type and for most image headers. */
 const MIN_PEEK_BYTES = 64;
 /** A JPEG's size sits after its metadata segments; beyond this much it is left out. */
 const MAX_PEEK_BYTES = 512 * 1024;
-/** Of an error answer, the part worth showing. */
-const ERROR_BODY_BYTES = 64 * 1024;
 
 /** Whether the start of a download tells all the node wants to know before storing it. */
 function headerRead(head: Buffer): boolean {
 	if (head.length < MIN_PEEK_BYTES) return false;
 	const format = detectImageFormat(head);
 	return format?.format !== 'jpeg' || imageDimensions(head, 'jpeg') !== undefined;
+}
+
+/** What a download needs to know of the node's options. */
+export interface DownloadSettings {
+	/** Milliseconds per attempt. */
+	timeout: number;
+	maxRetries: number;
+	/** Most bytes of one image. */
+	maxResponseBytes: number;
 }
 
 /** A download attempt's answer: the error body, the start of a body that is not an image, or the stored image. */
@@ -37,8 +44,7 @@ export async function downloadImage(
 	ctx: IExecuteFunctions,
 	url: string,
 	itemIndex: number,
-	timeout: number,
-	maxRetries = DEFAULT_MAX_RETRIES,
+	{ timeout, maxRetries, maxResponseBytes }: DownloadSettings,
 ): Promise<StoredImage> {
 	let parsed: URL | undefined;
 	try {
@@ -75,10 +81,18 @@ export async function downloadImage(
 		let consumed = false;
 		try {
 			if (answer.statusCode >= 300) return { ...answer, body: await readAtMost(stream, ERROR_BODY_BYTES) };
+			if (Number(answer.headers['content-length']) > maxResponseBytes) return { ...answer, body: Buffer.alloc(0), tooLarge: true };
 			const { head, ended } = await peekStream(stream, headerRead, MAX_PEEK_BYTES);
 			const image = inspectImage(head);
 			if (!image) return { ...answer, body: head };
-			const binary = await ctx.helpers.prepareBinaryData(ended ? head : stream, 'image', image.format.mimeType);
+			if (head.length > maxResponseBytes) return { ...answer, body: Buffer.alloc(0), tooLarge: true };
+			// Storage reads the rest; past the limit the stream fails, and storage drops the partial file.
+			const limit = limitStream(stream, maxResponseBytes, head.length);
+			// A failure other than the limit goes on to sendWithRetries, which decides on a retry.
+			const binary = await ctx.helpers
+				.prepareBinaryData(ended ? head : stream, 'image', image.format.mimeType)
+				.catch(async (error: unknown) => await (limit.exceeded() ? undefined : Promise.reject(error)));
+			if (!binary) return { ...answer, body: Buffer.alloc(0), tooLarge: true };
 			consumed = true;
 			binary.fileExtension = image.format.extension;
 			return { ...answer, body: Buffer.alloc(0), stored: { ...image, binary, sourceUrl: url } };
@@ -107,6 +121,7 @@ export async function downloadImage(
 			itemIndex,
 		});
 	}
+	if (response.tooLarge) throw tooLargeError(ctx, `The image at ${parsed.host}`, maxResponseBytes, itemIndex);
 	// Without a stored image, the body was not one: its first bytes tell what it was.
 	if (!response.stored) throw notAnImage(ctx, response.body, itemIndex, url);
 	return response.stored;

@@ -69,6 +69,16 @@ function redirectError(
 	});
 }
 
+/** The error for an answer or download that passed the size limit (not retried: it would again). */
+export function tooLargeError(ctx: RequestContext, what: string, maxBytes: number, itemIndex?: number): NodeApiError {
+	const limit = `${Math.round((maxBytes / 1024 / 1024) * 100) / 100} MB`;
+	return new NodeApiError(ctx.getNode(), { message: `larger than ${limit}` } as JsonObject, {
+		message: `${what} is larger than the Max Response Size of ${limit}`,
+		description: `The node stopped reading at ${limit}, so that n8n's memory stays bounded. If the provider really sends images this large (or many large images in one answer), raise the option Max Response Size (MB); otherwise check the Base URL and the provider: a server that sends without end looks like this.`,
+		itemIndex,
+	});
+}
+
 /** Why a request with retries left was not sent again, for error descriptions. */
 export const HELD_BACK =
 	'Not sent again: the server may have made (and billed) the images already. The option Retry Requests That May Have Been Processed sends such requests again.';

@@ -8,11 +8,11 @@ import {
 import { CREDENTIAL_NAME } from '../../../credentials/OpenAiCompatibleImagesApi.credentials';
 import { credentialsOf, endpointFor, type RequestContext } from './endpoint';
 import { decodeErrorBody } from './errors';
-import { baseUrlHint, upstreamError } from './failures';
+import { baseUrlHint, tooLargeError, upstreamError } from './failures';
 import { parseJsonWithLongStrings } from './json';
 import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, sendWithRetries } from './retry';
-import { destroyOnAbort, readAtMost, type BodyStream } from './stream';
-import { header, type ApiRequest, type ApiResponse } from './types';
+import { destroyOnAbort, ERROR_BODY_BYTES, readAtMost, readWhole, type BodyStream } from './stream';
+import { DEFAULT_MAX_RESPONSE_BYTES, header, type ApiRequest, type ApiResponse } from './types';
 
 /**
  * Sends one request to the credential's server with the credential's authentication, retrying
@@ -21,6 +21,7 @@ import { header, type ApiRequest, type ApiResponse } from './types';
  */
 export async function apiRequest(ctx: RequestContext, request: ApiRequest): Promise<ApiResponse> {
 	const timeout = request.timeout ?? DEFAULT_TIMEOUT_MS;
+	const maxBytes = request.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 	const endpoint = await endpointFor(ctx, request.path, request.model);
 	const isJsonBody = request.body !== undefined && !(request.body instanceof FormData);
 	// Fresh options per attempt: n8n's authentication writes into the ones it gets.
@@ -49,13 +50,19 @@ export async function apiRequest(ctx: RequestContext, request: ApiRequest): Prom
 		})) as Omit<ApiResponse, 'body'> & { body: BodyStream };
 		const stopWatching = destroyOnAbort(answer.body, signal);
 		try {
-			return { ...answer, body: await readAtMost(answer.body) };
+			// An error answer is shown by its start; a 2xx answer is read whole, up to the size limit.
+			if (answer.statusCode >= 300) return { ...answer, body: await readAtMost(answer.body, ERROR_BODY_BYTES) };
+			const body = await readWhole(answer.body, maxBytes, answer.headers['content-length']);
+			return body ? { ...answer, body } : { ...answer, body: Buffer.alloc(0), tooLarge: true };
 		} finally {
 			stopWatching();
 		}
 	};
 	const repeatProcessed = request.method === 'GET' || request.retryMayBeProcessed === true;
 	const outcome = await sendWithRetries(ctx, request.maxRetries ?? DEFAULT_MAX_RETRIES, request.itemIndex, send, timeout, repeatProcessed);
+	if (outcome.response?.tooLarge) {
+		throw tooLargeError(ctx, `The answer from ${new URL(endpoint.url).host}`, maxBytes, request.itemIndex);
+	}
 	if (outcome.response && outcome.response.statusCode < 300) return { ...outcome.response, endpoint };
 	throw upstreamError(ctx, endpoint, request, outcome, timeout);
 }

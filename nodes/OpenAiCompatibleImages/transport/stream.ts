@@ -26,6 +26,64 @@ export async function readAtMost(stream: BodyStream, limit = Infinity): Promise<
 	return length > limit ? body.subarray(0, limit) : body;
 }
 
+/** Of an error answer, the part worth showing (and reading). */
+export const ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * The whole body of a stream, or undefined (and the stream destroyed) as soon as it grows past
+ * `maxBytes`: what was read is dropped at once, so an endless answer costs at most that much
+ * memory. A Content-Length beyond the limit ends it before anything is read.
+ */
+export async function readWhole(
+	stream: BodyStream,
+	maxBytes: number,
+	contentLength?: string | string[],
+): Promise<Buffer | undefined> {
+	if (Number(contentLength) > maxBytes) {
+		stream.destroy();
+		return undefined;
+	}
+	let chunks: Buffer[] = [];
+	let length = 0;
+	try {
+		for await (const chunk of stream) {
+			length += (chunk as Buffer).length;
+			if (length > maxBytes) {
+				chunks = [];
+				return undefined;
+			}
+			chunks.push(chunk as Buffer);
+		}
+	} finally {
+		stream.destroy();
+	}
+	return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+}
+
+/**
+ * Counts the bytes that enter a stream from here on (`already` were read before) and destroys it
+ * when they pass `maxBytes`; `exceeded()` tells afterwards whether that was why it failed. Works
+ * whoever consumes the stream (n8n's binary storage pipes it), without Node's stream module:
+ * every byte of a Readable arrives through its `push`.
+ */
+export function limitStream(stream: BodyStream, maxBytes: number, already = 0): { exceeded: () => boolean } {
+	let length = already;
+	let exceeded = false;
+	const push = stream.push.bind(stream);
+	stream.push = (chunk: unknown, encoding?: BufferEncoding) => {
+		if (chunk && !exceeded) {
+			length += (chunk as Buffer).length;
+			if (length > maxBytes) {
+				exceeded = true;
+				stream.destroy(Object.assign(new Error(`The body is larger than ${maxBytes} bytes`), { code: 'ERR_BODY_TOO_LARGE' }));
+				return false;
+			}
+		}
+		return push(chunk, encoding);
+	};
+	return { exceeded: () => exceeded };
+}
+
 export interface Peeked {
 	/** The bytes read so far: the whole body when `ended`, else its start. */
 	head: Buffer;

@@ -18,6 +18,8 @@ export interface ApiRequest {
 	 * connection lost after sending): it can be billed twice. GET requests always may.
 	 */
 	retryMayBeProcessed?: boolean;
+	/** Most bytes of an answer read (DEFAULT_MAX_RESPONSE_BYTES unless set). */
+	maxResponseBytes?: number;
 }
 
 export interface ApiResponse {
@@ -26,7 +28,12 @@ export interface ApiResponse {
 	body: Buffer;
 	/** Where the request went, for hints on the Base URL. */
 	endpoint?: Endpoint;
+	/** A 2xx answer longer than the size limit: reading it stopped there, and `body` is empty. */
+	tooLarge?: boolean;
 }
+
+/** The default Max Response Size: ten large GPT image PNGs as base64, or one 90 MB image. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
 
 /** A response header's (first) value. */
 export function header(response: ApiResponse, name: string): string | undefined {
