@@ -1,8 +1,11 @@
 'use strict';
 /*
- * What `npm start` and `npm run generate` share: a pinned real n8n with this package
- * installed, a credential pointing at the bundled image server (or at the provider named by
- * IMAGES_BASE_URL / IMAGES_API_KEY), and the example workflows imported.
+ * The one setup of a demo n8n, shared by `npm start`, `npm run generate` and the end-to-end
+ * tests (test/e2e/suite.js), so that the tests run the examples exactly as a user gets them:
+ * a pinned real n8n with this package installed, a credential pointing at the bundled image
+ * server (or at the provider named by IMAGES_BASE_URL / IMAGES_API_KEY), the example workflows
+ * imported, the folder the examples write their files to created, and the environment n8n needs
+ * to run them.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -13,6 +16,8 @@ const { startImageServer } = require('../test/server/image-server');
 const REPO = path.resolve(__dirname, '..');
 const EXAMPLES = path.join(REPO, 'examples');
 const CREDENTIAL_ID = 'OpenAiImagesDemo';
+const CREDENTIAL_NAME = 'OpenAI-Compatible Images (demo)';
+/** The bundled image server's API key: make your own credential with it (Base URL printed by npm start). */
 const LOCAL_KEY = 'sk-local-demo';
 
 const log = (message) => console.log(`[demo] ${message}`);
@@ -21,46 +26,63 @@ const log = (message) => console.log(`[demo] ${message}`);
 async function imageBackend({ port }) {
 	if (process.env.IMAGES_BASE_URL) {
 		log(`using the provider at ${process.env.IMAGES_BASE_URL} (IMAGES_BASE_URL)`);
-		return { baseUrl: process.env.IMAGES_BASE_URL, apiKey: process.env.IMAGES_API_KEY ?? '', close: async () => {} };
+		return { baseUrl: process.env.IMAGES_BASE_URL, apiKey: process.env.IMAGES_API_KEY ?? '', local: false, close: async () => {} };
 	}
 	log(`starting the bundled local image server on 127.0.0.1:${port} (no API key or network needed)`);
 	const server = await startImageServer({ port, apiKey: LOCAL_KEY, keepBodies: false });
-	return { baseUrl: server.baseUrl, apiKey: LOCAL_KEY, close: () => server.close(), server };
+	return { baseUrl: server.baseUrl, apiKey: LOCAL_KEY, local: true, close: () => server.close(), server };
 }
 
-/** Provisions n8n, installs the built package, imports the credential and the examples. */
-async function prepareN8n({ major, userFolder, baseUrl, apiKey }) {
-	log(`provisioning n8n ${major}.x (the first time this downloads and installs n8n: a few minutes)`);
-	const runtime = await n8n.provision(major, { log: (line) => log(line) });
-	fs.mkdirSync(userFolder, { recursive: true });
-	if (!fs.existsSync(path.join(REPO, 'dist'))) throw new Error('dist/ is missing: run npm run build first');
-	const installed = n8n.installPackage(userFolder, REPO);
-	log(`installed ${installed.name}@${installed.version} into ${userFolder}/.n8n/nodes`);
-	log(`creating the credential "OpenAI-Compatible Images (demo)" -> ${baseUrl}`);
-	await n8n.importCredentials(runtime, userFolder, [
-		{
-			id: CREDENTIAL_ID,
-			name: 'OpenAI-Compatible Images (demo)',
-			type: 'openAiCompatibleImagesApi',
-			data: { authentication: 'bearer', baseUrl, apiKey },
-		},
-	]);
-	const workflows = [];
-	for (const file of fs.readdirSync(EXAMPLES).filter((name) => name.endsWith('.json')).sort()) {
-		const workflow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8'));
-		log(`importing example workflow "${workflow.name}"`);
-		workflows.push(await n8n.importWorkflow(runtime, userFolder, workflow));
-	}
-	return { runtime, workflows };
+/** Where the examples write their files, for an n8n user folder. */
+function outputDirFor(userFolder) {
+	return path.join(userFolder, 'generated-images');
 }
 
 /** Environment that lets the example workflows read $env and write into the output folder. */
 function exampleEnv(outputDir) {
 	return {
 		IMAGES_OUTPUT_DIR: outputDir,
+		// The examples read $env.IMAGES_OUTPUT_DIR: n8n 2.x blocks $env unless this is false.
 		N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
+		// n8n 2.x lets Read/Write Files touch only ~/.n8n-files unless told otherwise.
 		N8N_RESTRICT_FILE_ACCESS_TO: outputDir,
 	};
 }
 
-module.exports = { imageBackend, prepareN8n, exampleEnv, log, REPO, EXAMPLES, CREDENTIAL_ID };
+/** The example workflows, as in examples/. */
+function exampleWorkflows() {
+	return fs
+		.readdirSync(EXAMPLES)
+		.filter((name) => name.endsWith('.json'))
+		.sort()
+		.map((file) => JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8')));
+}
+
+/**
+ * Provisions n8n, installs the built package, creates the output folder, imports the credential
+ * and the examples (plus `credentials` and `workflows` of the caller's own, in the same CLI calls).
+ * Returns { runtime, workflows (the examples), outputDir, env }: `env` is what every n8n process
+ * (`n8n start`, `n8n execute`) needs to run the examples.
+ */
+async function prepareN8n({ major, userFolder, baseUrl, apiKey, outputDir = outputDirFor(userFolder), credentials = [], workflows = [], say = log }) {
+	say(`provisioning n8n ${major}.x (the first time this downloads and installs n8n: a few minutes)`);
+	const runtime = await n8n.provision(major, { log: (line) => say(line) });
+	fs.mkdirSync(userFolder, { recursive: true });
+	if (!fs.existsSync(path.join(REPO, 'dist'))) throw new Error('dist/ is missing: run npm run build first');
+	const installed = n8n.installPackage(userFolder, REPO);
+	say(`installed ${installed.name}@${installed.version} into ${userFolder}/.n8n/nodes`);
+	// Read/Write Files does not create folders: without it "Save Files" fails on a fresh machine.
+	fs.mkdirSync(outputDir, { recursive: true });
+	say(`the examples write their files to ${outputDir}`);
+	say(`creating the credential "${CREDENTIAL_NAME}" -> ${baseUrl}`);
+	await n8n.importCredentials(runtime, userFolder, [
+		{ id: CREDENTIAL_ID, name: CREDENTIAL_NAME, type: 'openAiCompatibleImagesApi', data: { authentication: 'bearer', baseUrl, apiKey } },
+		...credentials,
+	]);
+	const examples = exampleWorkflows();
+	for (const workflow of examples) say(`importing example workflow "${workflow.name}"`);
+	await n8n.importWorkflows(runtime, userFolder, [...examples, ...workflows]);
+	return { runtime, workflows: examples, outputDir, env: exampleEnv(outputDir) };
+}
+
+module.exports = { imageBackend, prepareN8n, outputDirFor, exampleEnv, exampleWorkflows, log, REPO, EXAMPLES, CREDENTIAL_ID, CREDENTIAL_NAME, LOCAL_KEY };

@@ -10,7 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const n8n = require('./lib/n8n');
-const { EXAMPLES, exampleEnv, imageBackend, log, prepareN8n } = require('./demo');
+const { EXAMPLES, imageBackend, log, prepareN8n } = require('./demo');
 
 function parseArgs(argv) {
 	const args = { prompt: '', out: path.resolve('generated-images') };
@@ -29,7 +29,7 @@ async function main() {
 	const backend = await imageBackend({ port: 0 });
 	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-headless-'));
 	try {
-		const { runtime } = await prepareN8n({ major, userFolder, ...backend });
+		const { runtime, env } = await prepareN8n({ major, userFolder, baseUrl: backend.baseUrl, apiKey: backend.apiKey, outputDir: out });
 		const template = JSON.parse(fs.readFileSync(path.join(EXAMPLES, 'generate-and-save.json'), 'utf8'));
 		const workflow = {
 			...template,
@@ -40,7 +40,7 @@ async function main() {
 		};
 		await n8n.importWorkflow(runtime, userFolder, workflow);
 		log(`running the workflow in n8n ${runtime.version}: "${prompt}"`);
-		const run = await n8n.executeWorkflow(runtime, userFolder, workflow.id, exampleEnv(out));
+		const run = await n8n.executeWorkflow(runtime, userFolder, workflow.id, env);
 		const error = run?.data?.resultData?.error;
 		if (error) throw new Error(`the workflow failed: ${error.message}${error.description ? ` (${error.description})` : ''}`);
 		const files = (n8n.nodeOutput(run, 'Save Files') ?? []).map((item) => item.json?.fileName).filter(Boolean);

@@ -6,27 +6,34 @@
  *
  *   N8N_MAJOR=1 npm start            run n8n 1.x (Node 20) instead of 2.x (Node 24)
  *   N8N_PORT=5679 npm start          another port
+ *   DEMO_USER_FOLDER=/tmp/demo npm start   another n8n user folder (default in the cache folder)
  *   IMAGES_BASE_URL=https://api.openai.com/v1 IMAGES_API_KEY=sk-... npm start
  *                                    point the credential at a real provider instead
  */
-const os = require('node:os');
 const path = require('node:path');
 
 const n8n = require('./lib/n8n');
-const { exampleEnv, imageBackend, log, prepareN8n } = require('./demo');
+const { CREDENTIAL_NAME, REPO, imageBackend, log, prepareN8n } = require('./demo');
 
 const OWNER = { email: 'demo@example.com', password: 'Demo-Pass-123', firstName: 'Demo', lastName: 'Owner' };
 
 async function main() {
 	const major = process.env.N8N_MAJOR ?? '2';
 	const port = Number(process.env.N8N_PORT ?? 5678);
-	const userFolder = path.join(path.dirname(n8n.cacheDir(major)), `demo-v${major}`);
-	const outputDir = path.join(os.tmpdir(), 'n8n-images');
+	const userFolder = process.env.DEMO_USER_FOLDER
+		? path.resolve(process.env.DEMO_USER_FOLDER)
+		: path.join(path.dirname(n8n.cacheDir(major)), `demo-v${major}`);
 	const backend = await imageBackend({ port: Number(process.env.IMAGES_SERVER_PORT ?? 8787) });
-	const { runtime, workflows } = await prepareN8n({ major, userFolder, ...backend });
+	const { runtime, workflows, outputDir, env } = await prepareN8n({
+		major,
+		userFolder,
+		baseUrl: backend.baseUrl,
+		apiKey: backend.apiKey,
+		outputDir: path.join(REPO, 'generated-images'),
+	});
 
 	log(`starting n8n ${runtime.version} on http://127.0.0.1:${port}`);
-	const server = await n8n.startN8n({ runtime, userFolder, port, env: exampleEnv(outputDir) });
+	const server = await n8n.startN8n({ runtime, userFolder, port, env });
 	let stopping = false;
 	const stop = async () => {
 		if (stopping) return;
@@ -55,11 +62,18 @@ async function main() {
 	if (webhook) await server.activateWorkflow(webhook.id);
 
 	console.log('');
-	console.log(`  n8n ${runtime.version} is running at ${server.url}`);
+	console.log(`  n8n ${runtime.version} is running: open ${server.url}`);
 	console.log(`  log in as ${OWNER.email} / ${OWNER.password}`);
-	console.log('  open the workflows named "Example: ..."; the node is "OpenAI-Compatible Images"');
+	console.log('  open the workflows named "Example: ..." and click "Execute workflow"; the node is "OpenAI-Compatible Images"');
 	if (webhook) console.log(`  try: curl -o fox.png "${server.url}/webhook/generate-image?prompt=a+red+fox"`);
-	console.log(`  the batch example writes its files to ${outputDir}`);
+	console.log(`  the examples write their files to ${outputDir}`);
+	if (backend.local) {
+		console.log(`  local image server: Base URL ${backend.baseUrl}, API key ${backend.apiKey}`);
+		console.log(`    (the credential "${CREDENTIAL_NAME}" uses them; use them for a credential of your own)`);
+	} else {
+		console.log(`  image provider: ${backend.baseUrl} (credential "${CREDENTIAL_NAME}")`);
+	}
+	console.log(`  n8n log: ${server.logFile}`);
 	console.log('  Ctrl-C stops everything');
 }
 

@@ -461,18 +461,24 @@ async function importCredentials(runtime, userFolder, creds, env) {
 	return list;
 }
 
-/** Imports one workflow (gets an id if it has none); returns it with its id. */
-async function importWorkflow(runtime, userFolder, workflow, env) {
+/** Imports several workflows with one CLI call (each gets an id if it has none); returns them with their ids. */
+async function importWorkflows(runtime, userFolder, workflows, env) {
 	await ensureUserFolder(userFolder);
-	const wf = { id: workflow.id || n8nId(), settings: {}, connections: {}, active: false, ...workflow };
-	const file = writeTemp(userFolder, 'workflow', wf);
+	const list = workflows.map((workflow) => ({ id: workflow.id || n8nId(), settings: {}, connections: {}, active: false, ...workflow }));
+	const file = writeTemp(userFolder, 'workflows', list);
 	try {
 		const res = await runCli(runtime, userFolder, ['import:workflow', `--input=${file}`], env);
 		if (res.code !== 0) throw cliError('n8n import:workflow', res);
 	} finally {
 		fs.rmSync(file, { force: true });
 	}
-	return wf;
+	return list;
+}
+
+/** Imports one workflow (gets an id if it has none); returns it with its id. */
+async function importWorkflow(runtime, userFolder, workflow, env) {
+	const [imported] = await importWorkflows(runtime, userFolder, [workflow], env);
+	return imported;
 }
 
 /** Finds the JSON document that follows n8n's log lines in CLI output. */
@@ -983,6 +989,7 @@ module.exports = {
 	runCli,
 	importCredentials,
 	importWorkflow,
+	importWorkflows,
 	executeWorkflow,
 	nodeOutput,
 	parseCliJson,

@@ -14,6 +14,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+const demo = require('../../scripts/demo');
 const n8n = require('../../scripts/lib/n8n');
 const { startImageServer } = require('../server/image-server');
 const { encodePng, renderPromptImage } = require('../server/images');
@@ -98,24 +99,17 @@ function describeMajor(major) {
 	const enabled = selectedMajors().includes(major);
 	const version = pinnedVersion(major);
 	(enabled ? describe : describe.skip)(`n8n ${version} (v${major})`, () => {
-		/** @type {{ runtime?: any, userFolder?: string, images?: any, server?: any, outputDir?: string }} */
+		/**
+		 * `env` and `outputDir` come from the setup `npm start` uses (scripts/demo.js): every n8n
+		 * process of the suite gets that environment, and nothing else is prepared for the examples.
+		 * @type {{ runtime?: any, userFolder?: string, images?: any, agentModel?: any, server?: any, outputDir?: string, env?: Record<string, string> }}
+		 */
 		const ctx = {};
 		const { timed, summary } = stopwatch();
 
-		async function importWorkflows(workflows) {
-			const file = path.join(ctx.userFolder, 'e2e-workflows.json');
-			fs.writeFileSync(file, JSON.stringify(workflows.map((w) => ({ settings: {}, connections: {}, active: false, ...w }))));
-			try {
-				const res = await n8n.runCli(ctx.runtime, ctx.userFolder, ['import:workflow', `--input=${file}`]);
-				if (res.code !== 0) throw new Error(`n8n import:workflow failed (exit ${res.code}):\n${n8n.tail(res.stdout + res.stderr)}`);
-			} finally {
-				fs.rmSync(file, { force: true });
-			}
-		}
-
-		/** `n8n execute`; the run must succeed. */
+		/** `n8n execute` with the environment `npm start` gives n8n (plus `env`); the run must succeed. */
 		async function execute(workflowId, env = {}) {
-			const run = await timed(`execute ${workflowId}`, () => n8n.executeWorkflow(ctx.runtime, ctx.userFolder, workflowId, env));
+			const run = await timed(`execute ${workflowId}`, () => n8n.executeWorkflow(ctx.runtime, ctx.userFolder, workflowId, { ...ctx.env, ...env }));
 			const error = run.data && run.data.resultData && run.data.resultData.error;
 			if (run.exitCode !== 0 || error) {
 				throw new Error(
@@ -143,41 +137,40 @@ function describeMajor(major) {
 		}
 
 		beforeAll(async () => {
-			ctx.runtime = await n8n.provision(major);
 			ctx.userFolder = fs.mkdtempSync(path.join(os.tmpdir(), `n8n-images-e2e-v${major}-`));
-			n8n.installPackage(ctx.userFolder, REPO);
 			ctx.images = await startImageServer({ apiKey: API_KEY });
 			ctx.agentModel = await startAgentModel({ apiKey: AGENT_MODEL_KEY, toolArgs: wf.AGENT.toolArgs });
-			await timed('import:credentials', () =>
-				n8n.importCredentials(ctx.runtime, ctx.userFolder, [
-					{
-						...wf.CREDENTIAL,
-						type: wf.CREDENTIAL_TYPE,
-						data: { authentication: 'bearer', baseUrl: ctx.images.baseUrl, apiKey: API_KEY },
-					},
-					{ ...wf.AGENT.credential, type: 'openAiApi', data: { apiKey: AGENT_MODEL_KEY, url: ctx.agentModel.baseUrl } },
-				]),
+			// What `npm start` does (install, output folder, credential, examples), plus the suite's own.
+			const setup = await timed('setup as npm start (install, import:credentials, import:workflow)', () =>
+				demo.prepareN8n({
+					major,
+					userFolder: ctx.userFolder,
+					baseUrl: ctx.images.baseUrl,
+					apiKey: API_KEY,
+					say: () => {},
+					credentials: [{ ...wf.AGENT.credential, type: 'openAiApi', data: { apiKey: AGENT_MODEL_KEY, url: ctx.agentModel.baseUrl } }],
+					workflows: [
+						wf.generateWorkflow(),
+						wf.editWorkflow(),
+						wf.continueOnFailWorkflow(),
+						wf.errorOutputWorkflow(),
+						wf.fewerImagesWorkflow(),
+						wf.agentToolWorkflow(major),
+						wf.faultsWorkflow(),
+					],
+				}),
 			);
-			await timed('import:workflow', () =>
-				importWorkflows([
-					wf.generateWorkflow(),
-					wf.editWorkflow(),
-					wf.continueOnFailWorkflow(),
-					wf.errorOutputWorkflow(),
-					wf.fewerImagesWorkflow(),
-					wf.agentToolWorkflow(major),
-					wf.faultsWorkflow(),
-					wf.example('batch-generate-edit-save.json'),
-					wf.example('webhook-generate-image.json'),
-				]),
-			);
+			ctx.runtime = setup.runtime;
+			ctx.outputDir = setup.outputDir;
+			ctx.env = setup.env;
+			expect(setup.workflows.map((workflow) => workflow.id).sort()).toEqual(['ImgExampleBatch1', 'ImgExampleGenSav', 'ImgExampleWebhk1']);
 		}, 300000);
 
 		afterAll(async () => {
 			if (ctx.server) await ctx.server.stop();
 			if (ctx.images) await ctx.images.close();
 			if (ctx.agentModel) await ctx.agentModel.close();
-			for (const dir of [ctx.userFolder, ctx.outputDir]) {
+			for (const dir of [ctx.userFolder]) {
 				if (!dir) continue;
 				if (process.env.N8N_E2E_KEEP) process.stderr.write(`[e2e] kept ${dir} (N8N_E2E_KEEP)\n`);
 				else fs.rmSync(dir, { recursive: true, force: true });
@@ -503,15 +496,8 @@ function describeMajor(major) {
 			expect(ctx.images.imageRequests()).toHaveLength(cases.length);
 		});
 
-		test('Example batch-generate-edit-save.json writes three images to IMAGES_OUTPUT_DIR', async () => {
-			ctx.outputDir = fs.mkdtempSync(path.join(os.tmpdir(), `n8n-images-e2e-out-v${major}-`));
-			const run = await execute('ImgExampleBatch1', {
-				IMAGES_OUTPUT_DIR: ctx.outputDir,
-				// The example reads $env.IMAGES_OUTPUT_DIR: 2.x blocks $env unless this is false.
-				N8N_BLOCK_ENV_ACCESS_IN_NODE: 'false',
-				// 2.x lets Read/Write Files touch only ~/.n8n-files unless told otherwise.
-				N8N_RESTRICT_FILE_ACCESS_TO: ctx.outputDir,
-			});
+		test('Example batch-generate-edit-save.json, as npm start sets it up, writes three images to the output folder', async () => {
+			const run = await execute('ImgExampleBatch1');
 			const generations = ctx.images.imageRequests().filter((request) => request.kind === 'generate');
 			const edits = ctx.images.imageRequests().filter((request) => request.kind === 'edit');
 			expect(generations).toHaveLength(3);
@@ -527,7 +513,7 @@ function describeMajor(major) {
 
 			const saved = n8n.nodeOutput(run, 'Save Files');
 			expect(saved).toHaveLength(3);
-			const written = fs.readdirSync(ctx.outputDir).sort();
+			const written = fs.readdirSync(ctx.outputDir).filter((name) => name.startsWith('turn-this-into')).sort();
 			expect(written).toEqual(saved.map((item) => item.binary.data.fileName).sort());
 			expect(written).toHaveLength(3);
 			const served = edits.flatMap((request) => request.images);
@@ -539,9 +525,21 @@ function describeMajor(major) {
 			}
 		});
 
+		test('Example generate-and-save.json, as npm start sets it up, writes two images to the output folder', async () => {
+			const run = await execute('ImgExampleGenSav');
+			const [request] = ctx.images.imageRequests();
+			expect(request.body).toMatchObject({ model: 'gpt-image-1', n: 2 });
+			const saved = n8n.nodeOutput(run, 'Save Files');
+			expect(saved.map((item) => item.binary.data.fileName)).toEqual([1, 2].map((index) => `a-lighthouse-on-a-cliff-at-sunset-watercolor-${index}.png`));
+			for (const item of saved) {
+				const bytes = fs.readFileSync(path.join(ctx.outputDir, item.binary.data.fileName));
+				expect(request.images.map((image) => image.sha256)).toContain(sha256(bytes));
+			}
+		});
+
 		describe('n8n server (REST API and webhooks)', () => {
 			beforeAll(async () => {
-				ctx.server = await timed('n8n start until ready', () => n8n.startN8n({ runtime: ctx.runtime, userFolder: ctx.userFolder }));
+				ctx.server = await timed('n8n start until ready', () => n8n.startN8n({ runtime: ctx.runtime, userFolder: ctx.userFolder, env: ctx.env }));
 				await ctx.server.setupOwner();
 				await ctx.server.login();
 			}, 240000);

@@ -1,18 +1,15 @@
 'use strict';
 /**
  * Workflows the end-to-end suite imports into a real n8n, built the way the editor saves them.
- * The examples in examples/ are imported as they are; these cover what they do not.
+ * The examples in examples/ are imported as they are, by the setup `npm start` uses
+ * (scripts/demo.js); these cover what they do not.
  */
-
-const fs = require('node:fs');
-const path = require('node:path');
 
 const NODE_TYPE = 'n8n-nodes-openai-compatible-images.openAiCompatibleImages';
 const CREDENTIAL_TYPE = 'openAiCompatibleImagesApi';
 /** The credential the examples reference; the suite imports its own under this id. */
 const CREDENTIAL = { id: 'OpenAiImagesDemo', name: 'OpenAI-Compatible Images (demo)' };
 
-const EXAMPLES_DIR = path.resolve(__dirname, '..', '..', 'examples');
 
 let uuidCounter = 0;
 /** Stable node ids, so that failures point at the same nodes every run. */
@@ -454,10 +451,6 @@ function queueWebhookWorkflow() {
 	});
 }
 
-function example(file) {
-	return JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
-}
-
 module.exports = {
 	NODE_TYPE,
 	CREDENTIAL_TYPE,
@@ -478,5 +471,4 @@ module.exports = {
 	editWorkflow,
 	continueOnFailWorkflow,
 	queueWebhookWorkflow,
-	example,
 };
