@@ -1,7 +1,7 @@
 'use strict';
 /*
- * The one setup of a demo n8n, shared by `npm start`, `npm run generate` and the end-to-end
- * tests (test/e2e/suite.js), so that the tests run the examples exactly as a user gets them:
+ * The one setup of a demo n8n, shared by `npm start`, `npm run generate`, the end-to-end
+ * tests (test/e2e/suite.js) and the editor tests (test/browser/editor.test.js), so that the tests run the examples exactly as a user gets them:
  * a pinned real n8n with this package installed, a credential pointing at the bundled image
  * server (or at the provider named by IMAGES_BASE_URL / IMAGES_API_KEY), the example workflows
  * imported, the folder the examples write their files to created, and the environment n8n needs
@@ -85,4 +85,20 @@ async function prepareN8n({ major, userFolder, baseUrl, apiKey, outputDir = outp
 	return { runtime, workflows: examples, outputDir, env: exampleEnv(outputDir) };
 }
 
-module.exports = { imageBackend, prepareN8n, outputDirFor, exampleEnv, exampleWorkflows, log, REPO, EXAMPLES, CREDENTIAL_ID, CREDENTIAL_NAME, LOCAL_KEY };
+/**
+ * What `npm start` does once n8n is up: the owner account (kept from an earlier run), a login,
+ * and the webhook example activated so its production URL answers. Returns { webhook }.
+ */
+async function serveExamples(server, workflows, owner) {
+	try {
+		await server.setupOwner(owner);
+	} catch (error) {
+		if (error.status !== 400) throw error; // the owner exists from an earlier run
+	}
+	await server.login(owner);
+	const webhook = workflows.find((workflow) => workflow.nodes.some((node) => node.type === 'n8n-nodes-base.webhook'));
+	if (webhook) await server.activateWorkflow(webhook.id);
+	return { webhook };
+}
+
+module.exports = { imageBackend, prepareN8n, serveExamples, outputDirFor, exampleEnv, exampleWorkflows, log, REPO, EXAMPLES, CREDENTIAL_ID, CREDENTIAL_NAME, LOCAL_KEY };

@@ -13,7 +13,7 @@
 const path = require('node:path');
 
 const n8n = require('./lib/n8n');
-const { CREDENTIAL_NAME, REPO, imageBackend, log, prepareN8n } = require('./demo');
+const { CREDENTIAL_NAME, REPO, imageBackend, log, prepareN8n, serveExamples } = require('./demo');
 
 const OWNER = { email: 'demo@example.com', password: 'Demo-Pass-123', firstName: 'Demo', lastName: 'Owner' };
 
@@ -52,14 +52,7 @@ async function main() {
 		}
 	});
 
-	try {
-		await server.setupOwner(OWNER);
-	} catch (error) {
-		if (error.status !== 400) throw error; // the owner exists from an earlier run
-	}
-	await server.login(OWNER);
-	const webhook = workflows.find((workflow) => workflow.nodes.some((node) => node.type === 'n8n-nodes-base.webhook'));
-	if (webhook) await server.activateWorkflow(webhook.id);
+	const { webhook } = await serveExamples(server, workflows, OWNER);
 
 	console.log('');
 	console.log(`  n8n ${runtime.version} is running: open ${server.url}`);

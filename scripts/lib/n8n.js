@@ -868,48 +868,72 @@ function which(name) {
 }
 
 /**
- * Finds `redis-server`, installing Debian's package with apt-get when it is missing (root, or
- * password-less sudo): `apt-get install -y redis-server`, and if that fails `apt-get update`
- * first and once more. Logs what it does. Returns the path of redis-server.
+ * Finds the executable `bin`, installing Debian's package `pkg` with apt-get when it is missing
+ * (root, or password-less sudo): `apt-get install -y --no-install-recommends <pkg>`, and if that
+ * fails `apt-get update` first and once more. `why` says in the log what needs it; `afterInstall`
+ * runs once the package is installed. Logs what it does. Returns the path of `bin`.
  */
-async function ensureRedisServer({ log = noop } = {}) {
-	const found = which('redis-server');
+async function ensureAptPackage({ bin: name, pkg, why, log = noop, afterInstall, timeoutMs = 900000 }) {
+	const found = which(name);
 	if (found) return found;
+	const tag = `[${pkg}]`;
 	const apt = which('apt-get');
-	if (!apt) throw new Error('redis-server is not installed and there is no apt-get to install it: install Redis (redis-server on PATH)');
+	if (!apt) throw new Error(`${name} is not installed and there is no apt-get to install it: install ${pkg} (${name} on PATH)`);
 	const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 	const sudo = asRoot ? undefined : which('sudo');
-	if (!asRoot && !sudo) throw new Error('redis-server is not installed; installing it needs root: sudo apt-get install -y redis-server');
+	if (!asRoot && !sudo) throw new Error(`${name} is not installed; installing it needs root: sudo apt-get install -y ${pkg}`);
 	const aptRun = (args) => {
 		const cmd = asRoot ? apt : sudo;
 		const full = asRoot ? args : ['-n', apt, ...args];
-		log(`[redis] ${asRoot ? '' : 'sudo '}apt-get ${args.join(' ')}`);
-		return run(cmd, full, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 600000 });
+		log(`${tag} ${asRoot ? '' : 'sudo '}apt-get ${args.join(' ')}`);
+		return run(cmd, full, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs });
 	};
-	const initScript = '/etc/init.d/redis-server';
-	const serviceRunning = async () => fs.existsSync(initScript) && (await run(initScript, ['status'], { timeoutMs: 10000 })).code === 0;
 	const started = Date.now();
-	log('[redis] redis-server is not on PATH: installing Debian\'s redis-server package (needed by the queue-mode test)');
-	const install = ['install', '-y', '--no-install-recommends', 'redis-server'];
+	log(`${tag} ${name} is not on PATH: installing Debian's ${pkg} package (${why})`);
+	const install = ['install', '-y', '--no-install-recommends', pkg];
 	let res = await aptRun(install);
 	if (res.code !== 0) {
-		log(`[redis] apt-get install failed (exit ${res.code}); running apt-get update and trying again`);
+		log(`${tag} apt-get install failed (exit ${res.code}); running apt-get update and trying again`);
 		const update = await aptRun(['update']);
 		if (update.code !== 0) throw new Error(`apt-get update failed (exit ${update.code}):\n${tail(update.stdout + update.stderr)}`);
 		res = await aptRun(install);
 	}
-	if (res.code !== 0) throw new Error(`apt-get install redis-server failed (exit ${res.code}):\n${tail(res.stdout + res.stderr)}`);
-	// Where services start on install (no policy-rc.d), the package starts its own daemon on
-	// port 6379: the tests start their own Redis, so stop the one the install started.
-	if (await serviceRunning()) {
-		log('[redis] the package started its system service; stopping it (the tests run their own redis-server)');
-		await run(initScript, ['stop'], { timeoutMs: 30000 });
-	}
-	const bin = which('redis-server');
-	if (!bin) throw new Error(`apt-get installed redis-server, but it is not on PATH:\n${tail(res.stdout)}`);
-	const version = await run(bin, ['--version'], { timeoutMs: 10000 });
-	log(`[redis] installed ${version.stdout.trim()} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+	if (res.code !== 0) throw new Error(`apt-get install ${pkg} failed (exit ${res.code}):\n${tail(res.stdout + res.stderr)}`);
+	if (afterInstall) await afterInstall();
+	const bin = which(name);
+	if (!bin) throw new Error(`apt-get installed ${pkg}, but ${name} is not on PATH:\n${tail(res.stdout)}`);
+	const version = await run(bin, ['--version'], { timeoutMs: 30000 });
+	log(`${tag} installed ${version.stdout.trim()} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 	return bin;
+}
+
+/** Finds `redis-server`, installing Debian's package when it is missing (see ensureAptPackage). */
+async function ensureRedisServer({ log = noop } = {}) {
+	const initScript = '/etc/init.d/redis-server';
+	const serviceRunning = async () => fs.existsSync(initScript) && (await run(initScript, ['status'], { timeoutMs: 10000 })).code === 0;
+	return ensureAptPackage({
+		bin: 'redis-server',
+		pkg: 'redis-server',
+		why: 'needed by the queue-mode test',
+		log,
+		timeoutMs: 600000,
+		// Where services start on install (no policy-rc.d), the package starts its own daemon on
+		// port 6379: the tests start their own Redis, so stop the one the install started.
+		afterInstall: async () => {
+			if (await serviceRunning()) {
+				log('[redis-server] the package started its system service; stopping it (the tests run their own redis-server)');
+				await run(initScript, ['stop'], { timeoutMs: 30000 });
+			}
+		},
+	});
+}
+
+/**
+ * Finds Debian's Chromium (/usr/bin/chromium, what the editor tests drive with playwright-core),
+ * installing the `chromium` package when it is missing (see ensureAptPackage).
+ */
+async function ensureChromium({ log = noop } = {}) {
+	return ensureAptPackage({ bin: 'chromium', pkg: 'chromium', why: 'the editor tests drive it with playwright-core', log });
 }
 
 /** Sends one inline command to Redis and resolves its first reply line (e.g. '+PONG'). */
@@ -984,6 +1008,8 @@ module.exports = {
 	startWorker,
 	queueEnv,
 	ensureRedisServer,
+	ensureChromium,
+	ensureAptPackage,
 	startRedis,
 	which,
 	runCli,

@@ -30,7 +30,8 @@ function newestMtime(dir) {
 	return newest;
 }
 
-function checkBuild() {
+/** Throws when dist/ lacks a file package.json lists; warns (through `warn`) when sources are newer. */
+function checkBuild(warn = log) {
 	const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
 	const built = [...pkg.n8n.nodes, ...pkg.n8n.credentials].map((file) => path.join(REPO, file));
 	const missing = built.filter((file) => !fs.existsSync(file));
@@ -39,10 +40,10 @@ function checkBuild() {
 	}
 	const builtAt = Math.min(...built.map((file) => fs.statSync(file).mtimeMs));
 	const sourcesAt = Math.max(newestMtime(path.join(REPO, 'nodes')), newestMtime(path.join(REPO, 'credentials')));
-	if (sourcesAt > builtAt) log('warning: sources changed after the last build; the tests run dist/ as built (npm run build)');
+	if (sourcesAt > builtAt) warn('warning: sources changed after the last build; the tests run dist/ as built (npm run build)');
 }
 
-module.exports = async function globalSetup() {
+async function globalSetup() {
 	const started = Date.now();
 	const majors = selectedMajors();
 	checkBuild();
@@ -60,3 +61,6 @@ module.exports = async function globalSetup() {
 	}
 	log(`runtimes ready in ${((Date.now() - started) / 1000).toFixed(1)} s; testing n8n v${majors.join(', v')}`);
 };
+
+module.exports = globalSetup;
+module.exports.checkBuild = checkBuild;

@@ -1,0 +1,329 @@
+'use strict';
+/**
+ * The browser half of the editor tests: playwright-core driving Debian's Chromium
+ * (/usr/bin/chromium) against a real n8n (scripts/lib/n8n.js starts it), with helpers that read
+ * the editor the way a user sees it: parameter labels, dropdown options, red (issue) parameters,
+ * the nodes panel's search, "Execute workflow".
+ *
+ * Only 127.0.0.1 is browsed: every request to another host is aborted (the frontend tries to reach
+ * n8n's and npm's hosts) and listed in `blockedHosts`.
+ */
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const { chromium } = require('playwright-core');
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+	'--headless',
+	'--no-sandbox',
+	'--disable-gpu',
+	'--disable-quic',
+	'--no-first-run',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync',
+];
+const SCREENSHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'browser');
+
+/** A file name made of the safe characters of `text`. */
+function slug(text) {
+	return String(text)
+		.replace(/[^A-Za-z0-9._-]+/g, '-')
+		.replace(/^-+|-+$/g, '')
+		.slice(0, 120);
+}
+
+/**
+ * Starts Chromium with a fresh user-data dir (a persistent context: Playwright passes
+ * --user-data-dir itself) and routes every request: loopback passes, the rest is aborted.
+ * Returns { context, newPage(), blockedHosts, screenshot(page, name), close() }.
+ */
+async function launchBrowser({ executablePath = CHROMIUM, viewport = { width: 1440, height: 1000 } } = {}) {
+	const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-chromium-'));
+	const context = await chromium.launchPersistentContext(userDataDir, {
+		executablePath,
+		headless: true,
+		args: CHROMIUM_FLAGS,
+		viewport,
+		timeout: 60000,
+	});
+	const blockedHosts = new Set();
+	await context.route('**/*', (route) => {
+		const url = new URL(route.request().url());
+		if (url.protocol === 'data:' || url.protocol === 'blob:' || url.hostname === '127.0.0.1') return route.continue();
+		blockedHosts.add(url.host);
+		return route.abort('blockedbyclient');
+	});
+	context.setDefaultTimeout(20000);
+	// A persistent context opens with one blank page; tests open their own.
+	for (const page of context.pages()) await page.close();
+
+	async function newPage() {
+		const page = await context.newPage();
+		// n8n asks before leaving a workflow with unsaved changes; tests move on.
+		page.on('dialog', (dialog) => dialog.accept().catch(() => {}));
+		return page;
+	}
+
+	async function screenshot(page, name) {
+		fs.mkdirSync(SCREENSHOTS, { recursive: true });
+		const file = path.join(SCREENSHOTS, `${slug(name)}.png`);
+		await page.screenshot({ path: file, fullPage: false });
+		return file;
+	}
+
+	async function close() {
+		await context.close().catch(() => {});
+		fs.rmSync(userDataDir, { recursive: true, force: true });
+	}
+
+	return { context, newPage, blockedHosts, screenshot, close, userDataDir };
+}
+
+/** Editor helpers bound to one n8n (`baseUrl`, a startN8n() server with a logged-in REST client) and one page. */
+function editor(page, server) {
+	const baseUrl = server.url;
+	const byTestId = (id) => page.locator(`[data-test-id="${id}"]`);
+	const parameters = () => byTestId('node-parameters');
+
+	/** Logs in through the sign-in form (the browser context then holds n8n's auth cookie). */
+	async function login({ email, password }) {
+		await page.goto(`${baseUrl}/signin`);
+		await page.locator('input[name="emailOrLdapLoginId"]').fill(email);
+		await page.locator('input[name="password"]').fill(password);
+		await byTestId('form-submit-button').click();
+		await page.waitForURL((url) => !url.pathname.startsWith('/signin'), { timeout: 60000 });
+	}
+
+	/** Opens a workflow by id and waits for its nodes on the canvas. */
+	async function openWorkflow(id) {
+		await page.goto(`${baseUrl}/workflow/${id}`);
+		await byTestId('canvas-node').first().waitFor({ state: 'visible', timeout: 60000 });
+	}
+
+	/** Opens a node's parameter panel (NDV) by double-clicking it on the canvas. */
+	async function openNode(name) {
+		await page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).dblclick();
+		await parameters().waitFor({ state: 'visible' });
+		await settle();
+	}
+
+	/** Closes the parameter panel. */
+	async function closeNode() {
+		await byTestId('ndv-close-button').first().click();
+		await parameters().waitFor({ state: 'hidden' });
+	}
+
+	/** Lets the panel re-render after a change (fields that follow the model appear a tick later). */
+	async function settle() {
+		await page.waitForTimeout(300);
+	}
+
+	/**
+	 * The top-level parameters the panel shows, in order: { name, label, red }. `label` is the text of
+	 * the parameter's input label, `name` its `for` (the parameter name, as in
+	 * data-test-id="parameter-input-<name>"; the credential's label has none), `red` whether the
+	 * input is outlined red (`has-issues`) or shows the parameter-issues icon.
+	 */
+	async function visibleParameters() {
+		return parameters().evaluate((root) => {
+			const out = [];
+			for (const label of root.querySelectorAll('label.n8n-input-label[for]')) {
+				if (!label.checkVisibility()) continue; // e.g. the Settings tab
+				if (label.closest('[class*="_collectionParameter_"]')) continue; // an option inside a collection
+				const item = label.closest('.parameter-item, .multi-parameter') || label.parentElement;
+				const title = label.querySelector('[class*="_title_"]') || label;
+				out.push({
+					name: label.getAttribute('for'),
+					label: title.textContent.replace(/\s+/g, ' ').trim(),
+					red: !!item.querySelector('.has-issues, [data-test-id="parameter-issues"]'),
+				});
+			}
+			return out;
+		});
+	}
+
+	/** Text of the issue tooltips of red parameters ("The value "1792x1024" is not supported!"). */
+	async function issueTexts() {
+		const texts = [];
+		const icons = parameters().locator('[data-test-id="parameter-issues"]');
+		for (let i = 0; i < (await icons.count()); i++) {
+			await icons.nth(i).hover();
+			await page.waitForTimeout(400);
+			texts.push(
+				await page.evaluate(() =>
+					[...document.querySelectorAll('[data-reka-popper-content-wrapper], [role="tooltip"]')]
+						.filter((e) => e.checkVisibility())
+						.map((e) => e.textContent.trim())
+						.filter(Boolean)
+						.join(' | '),
+				),
+			);
+		}
+		await page.mouse.move(0, 0);
+		return texts;
+	}
+
+	/** The item texts of the dropdown popper a click on `trigger` opens; closes it again. */
+	async function popperItems(trigger) {
+		await trigger.click();
+		const popper = page.locator('.el-select__popper:visible');
+		await popper.locator('.el-select-dropdown__item').first().waitFor({ state: 'visible' });
+		const items = await popper.locator('.el-select-dropdown__item').evaluateAll((lis) =>
+			lis.map((li) => (li.querySelector('.option-headline') || li).textContent.replace(/\s+/g, ' ').trim()),
+		);
+		await page.keyboard.press('Escape');
+		await popper.waitFor({ state: 'hidden' }).catch(() => {});
+		return items;
+	}
+
+	/** Option names of the dropdown parameter `name` (data-test-id="parameter-input-<name>"). */
+	async function dropdownOptions(name) {
+		return popperItems(parameters().locator(`[data-test-id="parameter-input-${name}"] input`).first());
+	}
+
+	/** What the Options collection's "Add Option" list offers. */
+	async function addOptionNames() {
+		return popperItems(parameters().locator('[data-test-id="collection-parameter-add"] input').first());
+	}
+
+	/** Picks `option` in the dropdown parameter `name`. */
+	async function selectOption(name, option) {
+		await parameters().locator(`[data-test-id="parameter-input-${name}"] input`).first().click();
+		const popper = page.locator('.el-select__popper:visible');
+		await popper.locator('.el-select-dropdown__item', { hasText: option }).first().click();
+		await settle();
+	}
+
+	/** Types a model ID into the Model field (resource locator, mode By ID). */
+	async function setModelId(model) {
+		const input = parameters().locator('[data-test-id="resource-locator-model"] [data-test-id="rlc-input"] input, [data-test-id="resource-locator-model"] input[data-test-id="rlc-input"]').first();
+		await input.fill(model);
+		await input.press('Tab');
+		await settle();
+	}
+
+	const creator = () => byTestId('node-creator');
+	const itemNamed = (name) =>
+		creator().locator('[data-test-id="item-iterator-item"]', {
+			has: page.locator('[data-test-id="node-creator-item-name"]', { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }),
+		});
+	const listedNames = () =>
+		creator().locator('[data-test-id="node-creator-item-name"]').evaluateAll((els) => els.map((e) => e.textContent.trim()));
+
+	/** Opens the nodes panel (node creator) on its first view. */
+	async function openNodesPanel() {
+		if (await creator().isVisible()) await closeNodesPanel();
+		await byTestId('node-creator-plus-button').click();
+		await creator().locator('[data-test-id="node-creator-item-name"]').first().waitFor({ state: 'visible' });
+	}
+
+	/** Closes the nodes panel the way a user does: a click on the canvas beside it. */
+	async function closeNodesPanel() {
+		if (!(await creator().isVisible())) return;
+		await page.mouse.click(200, 300);
+		await creator().waitFor({ state: 'hidden' });
+	}
+
+	/** Types `query` into the nodes panel's search and returns the names of the results, in order. */
+	async function searchNodes(query) {
+		const input = creator().locator('[data-test-id="node-creator-search-bar"]').first();
+		await input.fill(query);
+		await page.waitForTimeout(500);
+		if (await creator().locator('[data-test-id="node-creator-no-results"]').isVisible()) return [];
+		return listedNames();
+	}
+
+	/**
+	 * Where the nodes panel files `nodeName` under AI: ['AI'] when the AI view lists it, or
+	 * ['AI', 'Other AI Nodes', <subcategory>] when one of the Other AI Nodes sections does;
+	 * undefined when it is in none of them.
+	 */
+	async function placeUnderAi(nodeName) {
+		await openNodesPanel();
+		await itemNamed('AI').click();
+		await page.waitForTimeout(500);
+		if ((await listedNames()).includes(nodeName)) return ['AI'];
+		await itemNamed('Other AI Nodes').click();
+		await page.waitForTimeout(500);
+		const sections = (await listedNames()).slice();
+		for (const section of sections) {
+			await itemNamed(section).click();
+			await page.waitForTimeout(400);
+			if ((await listedNames()).includes(nodeName)) return ['AI', 'Other AI Nodes', section];
+			await creator().locator('button[class*="_backButton_"]').first().click();
+			await itemNamed(sections[0]).waitFor({ state: 'visible' });
+		}
+		return undefined;
+	}
+
+	/** The newest execution of a workflow ({ id, status, ... }) from the REST API, or undefined. */
+	async function latestExecution(workflowId) {
+		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+		const page = await server.rest('GET', `/executions?filter=${filter}&limit=1`);
+		return page.results[0];
+	}
+
+	/**
+	 * Clicks "Execute workflow", runs `trigger` (e.g. a call of the test webhook) once n8n is
+	 * waiting, and waits for the new execution to finish. Returns it with its run data; throws
+	 * with n8n's error when it did not succeed.
+	 */
+	async function executeWorkflow(workflowId, { trigger, timeoutMs = 90000 } = {}) {
+		const before = await latestExecution(workflowId);
+		await byTestId('execute-workflow-button').first().click();
+		const triggered = trigger ? await trigger() : undefined;
+		const until = Date.now() + timeoutMs;
+		for (;;) {
+			const latest = await latestExecution(workflowId);
+			if (latest && (!before || latest.id !== before.id) && !['new', 'running', 'waiting'].includes(latest.status)) {
+				const execution = await server.getExecution(latest.id);
+				if (latest.status !== 'success') {
+					const error = execution.data && execution.data.resultData && execution.data.resultData.error;
+					throw new Error(`Execution ${latest.id} of ${workflowId} ended "${latest.status}": ${error ? JSON.stringify(error).slice(0, 1500) : ''}`);
+				}
+				// What the user sees: n8n's own success message.
+				await page.getByText('Workflow executed successfully').first().waitFor({ state: 'visible' });
+				return { execution, triggered };
+			}
+			if (Date.now() > until) throw new Error(`No finished execution of ${workflowId} within ${timeoutMs} ms`);
+			await page.waitForTimeout(300);
+		}
+	}
+
+	/** Back to the bare canvas after a failed step: popper, nodes panel and parameter panel closed. */
+	async function recover() {
+		await page.keyboard.press('Escape').catch(() => {});
+		await closeNodesPanel().catch(() => {});
+		if (await parameters().isVisible().catch(() => false)) await closeNode().catch(() => {});
+	}
+
+	return {
+		page,
+		recover,
+		byTestId,
+		login,
+		openWorkflow,
+		openNode,
+		closeNode,
+		settle,
+		parameters,
+		visibleParameters,
+		issueTexts,
+		dropdownOptions,
+		addOptionNames,
+		selectOption,
+		setModelId,
+		openNodesPanel,
+		closeNodesPanel,
+		searchNodes,
+		placeUnderAi,
+		executeWorkflow,
+		latestExecution,
+	};
+}
+
+module.exports = { launchBrowser, editor, CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS, slug };

@@ -1,0 +1,321 @@
+'use strict';
+/**
+ * The node in n8n's real editor (2.x, the pinned version) in headless Chromium, as a user meets
+ * it: the package installed as from the nodes panel, n8n set up the way `npm start` sets it up
+ * (scripts/demo.js: local image server, credential, example workflows, owner, webhook active),
+ * logged in through the sign-in form.
+ *
+ * Expected fields and options come from the built model table (expected.js), so they follow it.
+ * Cases marked [issue 10] need issue 10's model family (design-10.md) and codex file; until the
+ * built node has them they are skipped (BROWSER_RUN_PENDING=1 runs them anyway, to see the bug).
+ *
+ *   npm run build && npm run test:browser
+ *   BROWSER_SCREENSHOTS=all npm run test:browser   # a screenshot of every case, not only failures
+ *
+ * Screenshots go to test-results/browser/.
+ */
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const n8n = require('../../scripts/lib/n8n');
+const demo = require('../../scripts/demo');
+const { encodePng, renderPromptImage } = require('../server/images');
+const { launchBrowser, editor } = require('./browser');
+const expected = require('./expected');
+
+const REPO = path.resolve(__dirname, '..', '..');
+const PKG = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).name;
+const N8N_VERSION = JSON.parse(fs.readFileSync(path.join(REPO, 'scripts', 'n8n', 'v2', 'package.json'), 'utf8')).dependencies.n8n;
+const NODE_TYPE = `${PKG}.openAiCompatibleImages`;
+const TOOL_TYPE = `${PKG}.openAiCompatibleImagesTool`;
+const NODE_NAME = 'OpenAI-Compatible Images';
+const OWNER = { email: 'editor@example.com', password: 'Editor-Pass-123', firstName: 'Editor', lastName: 'Owner' };
+const FROM_AI_MODEL = "={{ /*n8n-auto-generated-fromAI-override*/ $fromAI('Model', ``, 'string') }}";
+
+const HAS_CODEX = fs.existsSync(path.join(REPO, 'dist', 'nodes', 'OpenAiCompatibleImages', 'OpenAiCompatibleImages.node.json'));
+const RUN_PENDING = process.env.BROWSER_RUN_PENDING === '1';
+const ALL_SCREENSHOTS = process.env.BROWSER_SCREENSHOTS === 'all';
+
+const ctx = {};
+
+/**
+ * A test that saves a screenshot of the page when it fails (and, with BROWSER_SCREENSHOTS=all,
+ * when it passes). `ready` false: skipped as pending on issue 10, named so.
+ */
+function browserTest(name, fn, { ready = true, timeout } = {}) {
+	const run = ready || RUN_PENDING ? test : test.skip;
+	const title = ready ? name : `${name} [issue 10: runs once the built node has ${HAS_CODEX ? 'the model family' : 'the model family / codex'}]`;
+	run(
+		title,
+		async () => {
+			try {
+				await fn();
+			} catch (error) {
+				const file = await ctx.browser.screenshot(ctx.page, `FAILED ${name}`).catch((e) => `(no screenshot: ${e.message})`);
+				error.message = `${error.message}\nscreenshot: ${file}`;
+				await ctx.ed.recover();
+				throw error;
+			}
+			if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, name);
+		},
+		timeout,
+	);
+}
+
+const credentials = () => ({ openAiCompatibleImagesApi: { id: demo.CREDENTIAL_ID, name: 'OpenAI-Compatible Images (demo)' } });
+let nodeCount = 0;
+function imageNode(name, parameters, type = NODE_TYPE) {
+	const index = nodeCount++;
+	return {
+		id: `node-${index}`,
+		name,
+		type,
+		typeVersion: 1,
+		position: [(index % 4) * 280, Math.floor(index / 4) * 260],
+		parameters: { operation: 'generate', prompt: 'A lighthouse at dusk', options: {}, ...parameters },
+		credentials: credentials(),
+	};
+}
+const modelId = (value) => ({ __rl: true, mode: 'id', value });
+
+/** The editor cases: one node each, one workflow; `family` is what the panel should show (undefined: no family known). */
+const FIELD_CASES = [
+	{ title: 'dall-e-2', node: 'Model dall-e-2', model: 'dall-e-2', ready: true },
+	{ title: 'dall-e-3', node: 'Model dall-e-3', model: 'dall-e-3', ready: true },
+	{ title: 'gpt-image-1', node: 'Model gpt-image-1', model: 'gpt-image-1', ready: true },
+	{ title: 'gpt-image-2', node: 'Model gpt-image-2', model: 'gpt-image-2', ready: true },
+	{ title: 'a gateway model (doubao-seedream-4-0-250828)', node: 'Model seedream', model: 'doubao-seedream-4-0-250828', ready: true },
+	{ title: 'DALL-E-3 (upper case)', node: 'Model DALL-E-3', model: 'DALL-E-3', ready: expected.HAS_MODEL_FAMILY },
+	{
+		title: 'an expression model {{ $json.model }} with Model Family DALL·E 3',
+		node: 'Model expression',
+		model: '={{ $json.model }}',
+		modelFamily: 'dall-e-3',
+		ready: expected.HAS_MODEL_FAMILY,
+	},
+	{
+		title: 'the AI Agent tool with the model left to $fromAI',
+		node: 'Image Tool',
+		model: FROM_AI_MODEL,
+		tool: true,
+		ready: expected.HAS_MODEL_FAMILY,
+	},
+];
+for (const c of FIELD_CASES) c.family = c.modelFamily ? expected.family(c.modelFamily) : c.tool ? undefined : expected.familyOf(c.model);
+
+function casesWorkflow() {
+	nodeCount = 0;
+	const start = { id: 'start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-280, 0], parameters: {} };
+	const nodes = FIELD_CASES.filter((c) => !c.tool).map((c) =>
+		imageNode(c.node, { model: modelId(c.model), ...(c.modelFamily ? { modelFamily: c.modelFamily } : {}) }),
+	);
+	nodes.push(imageNode('Switch dall-e-3 to gpt-image-1', { model: modelId('dall-e-3'), size: '1792x1024' }));
+	const agent = {
+		id: 'agent',
+		name: 'AI Agent',
+		type: '@n8n/n8n-nodes-langchain.agent',
+		typeVersion: 3.1,
+		position: [0, 700],
+		parameters: { promptType: 'define', text: 'Draw a lighthouse', options: {} },
+	};
+	const tool = { ...imageNode('Image Tool', { model: modelId(FROM_AI_MODEL) }, TOOL_TYPE), position: [280, 900] };
+	nodes.push(agent, tool, start);
+	return {
+		name: 'Editor cases (browser test)',
+		nodes,
+		connections: { 'Image Tool': { ai_tool: [[{ node: 'AI Agent', type: 'ai_tool', index: 0 }]] } },
+		settings: {},
+	};
+}
+
+/** Manual trigger -> Edit with gpt-image-1, images as URLs in a JSON body, Endpoint left to its default. */
+function editJsonWorkflow(imageUrl) {
+	nodeCount = 0;
+	const edit = imageNode('Edit JSON', {
+		operation: 'edit',
+		model: modelId('gpt-image-1'),
+		prompt: 'Turn this into a postcard',
+		imageInputMode: 'json',
+		imageSource: 'urls',
+		imageUrls: imageUrl,
+	});
+	return {
+		name: 'Edit in JSON mode (browser test)',
+		nodes: [{ id: 'start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-300, 0], parameters: {} }, edit],
+		connections: { Start: { main: [[{ node: 'Edit JSON', type: 'main', index: 0 }]] } },
+		settings: {},
+	};
+}
+
+/** The generic panel (family not knowable in the editor): each main field of any family once. */
+function genericPanel(operation, fixed) {
+	const labels = [];
+	for (const fam of expected.models.MODEL_FAMILIES) {
+		for (const field of expected.bodyFieldsFor(operation, fam).main) if (!labels.includes(field.label)) labels.push(field.label);
+	}
+	return { labels: [...fixed, ...labels, 'Options'] };
+}
+
+const duplicates = (list) => list.filter((item, index) => list.indexOf(item) !== index);
+
+describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => {
+	beforeAll(async () => {
+		const started = Date.now();
+		const step = (what) => process.stderr.write(`[browser] ${what} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+		ctx.userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-browser-'));
+		ctx.outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-browser-out-'));
+		// The same setup as `npm start` (scripts/start.js), on free ports and temp folders.
+		ctx.backend = await demo.imageBackend({ port: 0 });
+		const { runtime, workflows } = await demo.prepareN8n({ major: '2', userFolder: ctx.userFolder, ...ctx.backend });
+		ctx.examples = workflows;
+		step('n8n prepared as npm start does (package, credential, examples)');
+		[ctx.server, ctx.browser] = await Promise.all([
+			n8n.startN8n({ runtime, userFolder: ctx.userFolder, env: demo.exampleEnv(ctx.outputDir) }),
+			launchBrowser(),
+		]);
+		step('n8n started, Chromium launched');
+		await demo.serveExamples(ctx.server, workflows, OWNER);
+		ctx.cases = await ctx.server.rest('POST', '/workflows', casesWorkflow());
+		const png = encodePng(renderPromptImage('a lighthouse', 64, 64));
+		ctx.imageUrl = ctx.backend.server.serve('/inputs/lighthouse.png', png);
+		ctx.editJson = await ctx.server.rest('POST', '/workflows', editJsonWorkflow(ctx.imageUrl));
+		ctx.page = await ctx.browser.newPage();
+		ctx.ed = editor(ctx.page, ctx.server);
+		await ctx.ed.login(OWNER);
+		step('logged in through the sign-in form');
+		await ctx.ed.openWorkflow(ctx.cases.id);
+		process.stderr.write(`[browser] n8n ${N8N_VERSION} + Chromium ready, logged in, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+	}, 600000);
+
+	afterAll(async () => {
+		if (ctx.browser) {
+			if (ctx.browser.blockedHosts.size) process.stderr.write(`[browser] blocked requests to: ${[...ctx.browser.blockedHosts].join(', ')}\n`);
+			await ctx.browser.close();
+		}
+		if (ctx.server) await ctx.server.stop();
+		if (ctx.backend) await ctx.backend.close();
+		for (const dir of [ctx.userFolder, ctx.outputDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+	}, 60000);
+
+	describe('the nodes panel', () => {
+		for (const query of ['generate image', 'text to image', 'dall-e', 'gpt-image']) {
+			browserTest(
+				`searching "${query}" finds the node`,
+				async () => {
+					await ctx.ed.openNodesPanel();
+					const results = await ctx.ed.searchNodes(query);
+					expect(results).toContain(NODE_NAME);
+					if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, `search ${query}`);
+					await ctx.ed.closeNodesPanel();
+				},
+				{ ready: HAS_CODEX },
+			);
+		}
+
+		browserTest(
+			'the node is filed under AI',
+			async () => {
+				const place = await ctx.ed.placeUnderAi(NODE_NAME);
+				expect({ place }).toEqual({ place: expect.arrayContaining(['AI']) });
+				if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, `under ${place.join(' - ')}`);
+				await ctx.ed.closeNodesPanel();
+			},
+			{ ready: HAS_CODEX },
+		);
+	});
+
+	describe('the fields follow the model', () => {
+		afterEach(async () => {
+			if (await ctx.ed.parameters().isVisible()) await ctx.ed.closeNode();
+		});
+
+		for (const c of FIELD_CASES) {
+			browserTest(
+				`${c.title}: exactly the ${c.family ? c.family.displayName : 'generic'} fields and options, none twice, none red`,
+				async () => {
+					await ctx.ed.openNode(c.node);
+					const shown = await ctx.ed.visibleParameters();
+					const labels = shown.map((p) => p.label);
+					const fixed = labels.filter((label) => !Object.values(expected.BODY_FIELD_UI).some((ui) => ui.displayName === label));
+					const want = c.family ? expected.generatePanel(c.family) : genericPanel('generate', fixed.filter((l) => l !== 'Options'));
+
+					expect(duplicates(labels)).toEqual([]);
+					expect([...labels].sort()).toEqual([...want.labels].sort());
+					expect(shown.filter((p) => p.red).map((p) => p.label)).toEqual([]);
+					for (const [label, options] of Object.entries(want.dropdowns || {})) {
+						const param = shown.find((p) => p.label === label);
+						expect({ label, options: await ctx.ed.dropdownOptions(param.name) }).toEqual({ label, options });
+					}
+					if (want.addOptions) expect(await ctx.ed.addOptionNames()).toEqual(want.addOptions);
+				},
+				{ ready: c.ready },
+			);
+		}
+
+		browserTest(
+			'switching from dall-e-3 with Size 1792x1024 to gpt-image-1 leaves no red parameter',
+			async () => {
+				await ctx.ed.openNode('Switch dall-e-3 to gpt-image-1');
+				const before = await ctx.ed.visibleParameters();
+				expect(before.find((p) => p.name === 'size')).toMatchObject({ red: false });
+				await ctx.ed.setModelId('gpt-image-1');
+				const after = await ctx.ed.visibleParameters();
+				const red = after.filter((p) => p.red);
+				expect({ red: red.map((p) => p.label), issues: red.length ? await ctx.ed.issueTexts() : [] }).toEqual({ red: [], issues: [] });
+				expect(after.map((p) => p.label).sort()).toEqual([...expected.generatePanel(expected.familyOf('gpt-image-1')).labels].sort());
+			},
+			{ ready: expected.HAS_MODEL_FAMILY },
+		);
+	});
+
+	describe('runs from the editor', () => {
+		browserTest(
+			'Edit in "URLs in JSON Body" mode with gpt-image-1 runs with its default endpoint',
+			async () => {
+				const fam = expected.familyOf('gpt-image-1');
+				await ctx.ed.openWorkflow(ctx.editJson.id);
+				await ctx.ed.openNode('Edit JSON');
+				const shown = await ctx.ed.visibleParameters();
+				expect(shown.filter((p) => p.red).map((p) => p.label)).toEqual([]);
+				await ctx.ed.closeNode();
+				const seen = ctx.backend.server.requests.length;
+				await ctx.ed.executeWorkflow(ctx.editJson.id);
+				const sent = ctx.backend.server.requests.slice(seen).filter((r) => ['generate', 'edit', 'variation'].includes(r.kind));
+				expect(sent.map((r) => r.path)).toEqual([`/v1/images/${fam.jsonImages.endpoints[0]}`]);
+			},
+			{ ready: expected.HAS_MODEL_FAMILY, timeout: 120000 },
+		);
+
+		for (const file of fs.readdirSync(demo.EXAMPLES).filter((name) => name.endsWith('.json')).sort()) {
+			browserTest(
+				`example ${file} runs successfully from the editor`,
+				async () => {
+					const workflow = ctx.examples.find((w) => w.name === JSON.parse(fs.readFileSync(path.join(demo.EXAMPLES, file), 'utf8')).name);
+					const webhook = workflow.nodes.find((node) => node.type === 'n8n-nodes-base.webhook');
+					await ctx.ed.openWorkflow(workflow.id);
+					const trigger = webhook
+						? () => callTestWebhook(`${ctx.server.url}/webhook-test/${webhook.parameters.path}?prompt=a+red+fox`)
+						: undefined;
+					const { execution, triggered } = await ctx.ed.executeWorkflow(workflow.id, { trigger });
+					const runData = execution.data.resultData.runData;
+					for (const node of workflow.nodes) expect({ node: node.name, ran: !!runData[node.name] }).toEqual({ node: node.name, ran: true });
+					if (triggered) expect(triggered).toMatchObject({ status: 200, contentType: 'image/png' });
+				},
+				{ timeout: 120000 },
+			);
+		}
+	});
+});
+
+/** Calls a test webhook once n8n listens for it (404 until then); resolves { status, contentType, bytes }. */
+async function callTestWebhook(url, timeoutMs = 30000) {
+	const until = Date.now() + timeoutMs;
+	for (;;) {
+		const res = await fetch(url);
+		const body = Buffer.from(await res.arrayBuffer());
+		if (res.status !== 404 || Date.now() > until) return { status: res.status, contentType: res.headers.get('content-type'), bytes: body.length };
+		await n8n.sleep(250);
+	}
+}

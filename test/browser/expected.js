@@ -1,0 +1,100 @@
+'use strict';
+/**
+ * What the editor should show, read from the built model table (dist/.../models.js) and the
+ * field UI table (BODY_FIELD_UI in description/bodyFields.js): the tests follow the table, so a
+ * family or a field added there is expected in the browser without touching the tests.
+ */
+
+const path = require('node:path');
+
+const DIST = path.resolve(__dirname, '..', '..', 'dist', 'nodes', 'OpenAiCompatibleImages');
+const models = require(path.join(DIST, 'models.js'));
+const { BODY_FIELD_UI } = require(path.join(DIST, 'description', 'bodyFields.js'));
+const { OpenAiCompatibleImages } = require(path.join(DIST, 'OpenAiCompatibleImages.node.js'));
+
+const description = new OpenAiCompatibleImages().description;
+const BODY_FIELDS = Object.keys(BODY_FIELD_UI);
+
+/** The family the table assigns to a model ID. */
+function familyOf(model) {
+	return models.familyOf(model);
+}
+
+function family(id) {
+	const found = models.MODEL_FAMILIES.find((f) => f.id === id);
+	if (!found) throw new Error(`No model family "${id}" in models.ts (families: ${models.MODEL_FAMILIES.map((f) => f.id).join(', ')})`);
+	return found;
+}
+
+function titleCase(value) {
+	return value.charAt(0).toUpperCase() + value.slice(1);
+}
+
+/** Option names a field's dropdown shows for a rule (BODY_FIELD_UI labels, else the value title-cased). */
+function optionNames(field, rule) {
+	const ui = BODY_FIELD_UI[field];
+	return (rule.values || []).map((value) => (ui.labels && ui.labels[value]) || titleCase(value));
+}
+
+/** The node's own top-level parameter `name`, if the built description has it. */
+function property(name) {
+	return description.properties.find((p) => p.name === name);
+}
+
+/** Issue 10's model family choice (design-10.md): a top-level `modelFamily` parameter. */
+const HAS_MODEL_FAMILY = !!property('modelFamily');
+
+/** Display names of the run options (Options collection entries that are no body field). */
+const RUN_OPTION_NAMES = property('options')
+	.options.filter((option) => !BODY_FIELDS.includes(option.name))
+	.map((option) => option.displayName);
+
+/**
+ * For one operation and family: the main body fields ({ label, options }) the parameter panel
+ * shows and the names the Options collection offers, in the table's order.
+ */
+function bodyFieldsFor(operation, fam) {
+	const main = [];
+	const optional = [];
+	for (const field of BODY_FIELDS) {
+		const rule = models.fieldRule(fam, field, operation);
+		if (!rule) continue;
+		const ui = BODY_FIELD_UI[field];
+		const entry = { field, label: ui.displayName, options: rule.values ? optionNames(field, rule) : undefined };
+		(ui.main ? main : optional).push(entry);
+	}
+	return { main, optional };
+}
+
+/**
+ * Everything the Generate panel shows for a family: the labels (the fixed fields, the family's
+ * main body fields, Options), each main dropdown's options, and the Options collection's list.
+ */
+function generatePanel(fam) {
+	const { main, optional } = bodyFieldsFor('generate', fam);
+	const labels = [
+		'Operation',
+		'Model',
+		...(HAS_MODEL_FAMILY ? [property('modelFamily').displayName] : []),
+		'Prompt',
+		'Number of Images',
+		...main.map((f) => f.label),
+		'Options',
+	];
+	const dropdowns = Object.fromEntries(main.filter((f) => f.options).map((f) => [f.label, f.options]));
+	const addOptions = [...optional.map((f) => f.label), ...RUN_OPTION_NAMES].sort((a, b) => a.localeCompare(b));
+	return { labels, dropdowns, addOptions };
+}
+
+module.exports = {
+	models,
+	BODY_FIELD_UI,
+	description,
+	familyOf,
+	family,
+	bodyFieldsFor,
+	generatePanel,
+	optionNames,
+	HAS_MODEL_FAMILY,
+	RUN_OPTION_NAMES,
+};
