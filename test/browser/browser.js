@@ -123,10 +123,11 @@ function editor(page, server) {
 	}
 
 	/**
-	 * The top-level parameters the panel shows, in order: { name, label, red }. `label` is the text of
+	 * The top-level parameters the panel shows, in order: { name, label, red, dropdown }. `label` is the text of
 	 * the parameter's input label, `name` its `for` (the parameter name, as in
 	 * data-test-id="parameter-input-<name>"; the credential's label has none), `red` whether the
-	 * input is outlined red (`has-issues`) or shows the parameter-issues icon.
+	 * input is outlined red (`has-issues`) or shows the parameter-issues icon, `dropdown` whether
+	 * it is a select (else a text, number or other input).
 	 */
 	async function visibleParameters() {
 		return parameters().evaluate((root) => {
@@ -140,6 +141,7 @@ function editor(page, server) {
 					name: label.getAttribute('for'),
 					label: title.textContent.replace(/\s+/g, ' ').trim(),
 					red: !!item.querySelector('.has-issues, [data-test-id="parameter-issues"]'),
+					dropdown: !!item.querySelector('.el-select'),
 				});
 			}
 			return out;

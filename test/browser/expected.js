@@ -41,8 +41,8 @@ function property(name) {
 	return description.properties.find((p) => p.name === name);
 }
 
-/** Issue 10's model family choice (design-10.md): a top-level `modelFamily` parameter. */
-const HAS_MODEL_FAMILY = !!property('modelFamily');
+const MODEL_FAMILY = property('modelFamily');
+if (!MODEL_FAMILY) throw new Error('The built node has no Model Family (modelFamily) parameter');
 
 /** Display names of the run options (Options collection entries that are no body field). */
 const RUN_OPTION_NAMES = property('options')
@@ -59,6 +59,9 @@ function bodyFieldsFor(operation, fam) {
 	for (const field of BODY_FIELDS) {
 		const rule = models.fieldRule(fam, field, operation);
 		if (!rule) continue;
+		// Shown only once another field has one of some values (Output Compression with JPEG or
+		// WebP): not offered while that field is unset, as in every case here.
+		if (rule.onlyWith) continue;
 		const ui = BODY_FIELD_UI[field];
 		const entry = { field, label: ui.displayName, options: rule.values ? optionNames(field, rule) : undefined };
 		(ui.main ? main : optional).push(entry);
@@ -75,15 +78,33 @@ function generatePanel(fam) {
 	const labels = [
 		'Operation',
 		'Model',
-		...(HAS_MODEL_FAMILY ? [property('modelFamily').displayName] : []),
+		MODEL_FAMILY.displayName,
 		'Prompt',
 		'Number of Images',
 		...main.map((f) => f.label),
 		'Options',
 	];
 	const dropdowns = Object.fromEntries(main.filter((f) => f.options).map((f) => [f.label, f.options]));
+	// Model Family: its first option (detect from the ID), then every family of the table.
+	dropdowns[MODEL_FAMILY.displayName] = [MODEL_FAMILY.options[0].name, ...models.MODEL_FAMILIES.map((f) => f.displayName)];
 	const addOptions = [...optional.map((f) => f.label), ...RUN_OPTION_NAMES].sort((a, b) => a.localeCompare(b));
 	return { labels, dropdowns, addOptions };
+}
+
+/**
+ * The AI Agent tool with the model left to $fromAI and Model Family on detect: the family cannot
+ * be known in the editor, so each main field any family takes shows once (as text, which
+ * $fromAI can fill), after n8n's own Tool Description.
+ */
+function genericToolPanel(operation) {
+	const main = [];
+	for (const fam of models.MODEL_FAMILIES) {
+		for (const field of bodyFieldsFor(operation, fam).main) if (!main.includes(field.label)) main.push(field.label);
+	}
+	return {
+		text: main,
+		labels: ['Tool Description', 'Operation', 'Model', MODEL_FAMILY.displayName, 'Prompt', 'Number of Images', ...main, 'Options'],
+	};
 }
 
 module.exports = {
@@ -94,7 +115,7 @@ module.exports = {
 	family,
 	bodyFieldsFor,
 	generatePanel,
+	genericToolPanel,
 	optionNames,
-	HAS_MODEL_FAMILY,
 	RUN_OPTION_NAMES,
 };
