@@ -152,14 +152,22 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 		const started = Date.now();
 		const step = (what) => process.stderr.write(`[browser] ${what} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 		ctx.userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-browser-'));
-		ctx.outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-browser-out-'));
 		// The same setup as `npm start` (scripts/start.js), on free ports and temp folders.
+		// Always the bundled local server: the cases read what it received (IMAGES_BASE_URL would
+		// point npm start at a real provider).
+		delete process.env.IMAGES_BASE_URL;
 		ctx.backend = await demo.imageBackend({ port: 0 });
-		const { runtime, workflows } = await demo.prepareN8n({ major: '2', userFolder: ctx.userFolder, ...ctx.backend });
+		const { runtime, workflows, env } = await demo.prepareN8n({
+			major: '2',
+			userFolder: ctx.userFolder,
+			baseUrl: ctx.backend.baseUrl,
+			apiKey: ctx.backend.apiKey,
+			say: () => {},
+		});
 		ctx.examples = workflows;
 		step('n8n prepared as npm start does (package, credential, examples)');
 		[ctx.server, ctx.browser] = await Promise.all([
-			n8n.startN8n({ runtime, userFolder: ctx.userFolder, env: demo.exampleEnv(ctx.outputDir) }),
+			n8n.startN8n({ runtime, userFolder: ctx.userFolder, env }),
 			launchBrowser(),
 		]);
 		step('n8n started, Chromium launched');
@@ -183,7 +191,7 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 		}
 		if (ctx.server) await ctx.server.stop();
 		if (ctx.backend) await ctx.backend.close();
-		for (const dir of [ctx.userFolder, ctx.outputDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+		if (ctx.userFolder) fs.rmSync(ctx.userFolder, { recursive: true, force: true });
 	}, 60000);
 
 	describe('the nodes panel', () => {
