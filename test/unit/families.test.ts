@@ -162,10 +162,14 @@ describe('the editor shows exactly one of each field, for every way of naming th
 		expect(offered('dall-e-3')).toContain('1792x1024');
 		expect(offered('gpt-image-1')).not.toContain('1792x1024');
 		expect(offered('gpt-image-1')).toContain('1024x1024');
-		// Every family-specific dropdown names the model or family key, so the editor re-checks it when the model changes.
+		// That check runs on the parameters without their defaults (Model Family's "detect" absent):
+		// the dropdown of the new family still shows there, so the editor drops the foreign value.
+		const withoutDefaults = { operation: 'generate', model: rl('gpt-image-1'), size: '1792x1024', prompt: 'a' };
 		const sizes = description.properties.filter((property) => property.name === 'size' && property.type === 'options');
+		const shownThere = sizes.filter((size) => NodeHelpers.displayParameter(withoutDefaults, size, node, description));
+		expect(shownThere.map(optionValues)).toEqual([['auto', '1024x1024', '1536x1024', '1024x1536']]);
 		for (const size of sizes) {
-			const keys = Object.keys(size.displayOptions?.show ?? {});
+			const keys = [...Object.keys(size.displayOptions?.show ?? {}), ...Object.keys(size.displayOptions?.hide ?? {})];
 			expect(keys.includes('model') || keys.includes('modelFamily')).toBe(true);
 		}
 	});

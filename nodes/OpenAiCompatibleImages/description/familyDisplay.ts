@@ -10,8 +10,8 @@ import { DETECT_FAMILY, MODEL_FAMILIES, modelRegexFor, type ModelFamily, type Op
  * conditions. Hide-conditions see the raw text, expression or not. So a family-specific
  * property comes in up to three variants that never show together:
  * - the family was chosen in Model Family: shown for that choice (a literal, never an expression);
- * - Model Family detects it: hidden unless the model ID is literal and matches the family's
- *   pattern (a hide-condition, so an expression hides it);
+ * - Model Family detects it: hidden when a family is chosen, or unless the model ID is literal
+ *   and matches the family's pattern (hide-conditions, so an expression hides it);
  * - Model Family detects it and the model is an expression or $fromAI: the family cannot be known
  *   in the editor, so one generic variant shows (see whenModelIsExpression).
  */
@@ -56,11 +56,12 @@ export function forFamilies(
 	const keys = keysFor(inCollection);
 	return [
 		withConditions(property, { [keys.family]: families.map((family) => family.id) }),
-		withConditions(
-			property,
-			{ [keys.family]: [DETECT_FAMILY] },
-			{ [keys.model]: [{ _cnd: { regex: `^(?!(?!=)(?:${modelRegexFor(families)}))` } }] },
-		),
+		// Hide-conditions only: the editor re-checks dropdown values after a model change on the
+		// parameters without their defaults, where Model Family's "detect" is absent.
+		withConditions(property, {}, {
+			[keys.family]: MODEL_FAMILIES.map((family) => family.id),
+			[keys.model]: [{ _cnd: { regex: `^(?!(?!=)(?:${modelRegexFor(families)}))` } }],
+		}),
 	];
 }
 
