@@ -121,15 +121,17 @@ export interface RunOptions {
 	/** The node's On Error setting; `continueOnFail: true` is 'continueRegularOutput'. */
 	onError?: INode['onError'];
 	abortSignal?: AbortSignal;
+	/** Runs the node's Tool variant (`<type>Tool`), as an AI Agent calls it. */
+	tool?: boolean;
 	/** Receives the execution hints the node added (what the editor shows on the node). */
 	hints?: NodeExecutionHint[];
 }
 
-function makeNode(parameters: INodeParameters, continueOnFail = false, onError?: INode['onError']): INode {
+function makeNode(parameters: INodeParameters, continueOnFail = false, onError?: INode['onError'], tool = false): INode {
 	return {
 		id: 'images-node',
 		name: 'Images',
-		type: NODE_TYPE,
+		type: tool ? `${NODE_TYPE}Tool` : NODE_TYPE,
 		typeVersion: 1,
 		position: [0, 0],
 		parameters,
@@ -158,7 +160,7 @@ function workflowFor(node: INode): Workflow {
 /** Executes the node on the given items and returns its single output. */
 export async function runNode(options: RunOptions): Promise<INodeExecutionData[]> {
 	await binaryDataService();
-	const node = makeNode(options.parameters, options.continueOnFail, options.onError);
+	const node = makeNode(options.parameters, options.continueOnFail, options.onError, options.tool);
 	const workflow = workflowFor(node);
 	const workflowNode = workflow.getNode(node.name) as INode;
 	const items = options.items ?? [{ json: {} }];

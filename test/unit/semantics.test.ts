@@ -257,3 +257,34 @@ describe('Prompt length in characters; file names from any script', () => {
 		expect(item.json.prompt).toBe(prompt);
 	});
 });
+
+describe('Called as an AI Agent tool (the node’s Tool variant)', () => {
+	test('one item for the model: count, file names, size, revised prompt, provider URL; the images as binary in that item', async () => {
+		const output = await runNode({
+			parameters: { operation: 'generate', model: model('dall-e-3'), prompt: 'A red fox', n: 2, options: { response_format: 'url' } },
+			credentials: credentials as never,
+			tool: true,
+		});
+		expect(output).toHaveLength(1);
+		const [item] = output;
+		const downloads = server.requests.filter((request) => request.kind === 'download');
+		expect(item.json).toEqual({
+			result: expect.stringMatching(/^Generated 2 images for the prompt "A red fox": a-red-fox-1\.png, a-red-fox-2\.png\. To show an image in your answer, use Markdown/),
+			imageCount: 2,
+			images: [0, 1].map((index) => ({
+				fileName: `a-red-fox-${index + 1}.png`,
+				mimeType: 'image/png',
+				width: 16,
+				height: 16,
+				size: '1024x1024',
+				revised_prompt: 'A red fox (revised)',
+				url: `${server.url}${downloads[index].path}`,
+				// n8n-core signs a link where binary data has an id (its filesystem mode here).
+				...(item.binary?.data.id ? { link: expect.stringMatching(/\/binary-data\/signed\?token=/) } : {}),
+			})),
+		});
+		expect(Object.keys(item.binary ?? {})).toEqual(['data', 'data_1']);
+		expect(item.binary?.data_1.fileName).toBe('a-red-fox-2.png');
+		expect(item.pairedItem).toEqual({ item: 0 });
+	});
+});
