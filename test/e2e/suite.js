@@ -668,6 +668,28 @@ function describeMajor(major) {
 				expect(agentItem.json.output).toBe(`Here is what the image tool made: ${toolResult}`);
 			});
 
+			test('The examples that save files run as the editor runs them (Execute workflow, in the server npm start starts)', async () => {
+				const { server } = ctx;
+				// Only the folder the setup made stays: the files come from these runs.
+				for (const name of fs.readdirSync(ctx.outputDir)) fs.rmSync(path.join(ctx.outputDir, name));
+				for (const [id, count] of [['ImgExampleGenSav', 2], ['ImgExampleBatch1', 3]]) {
+					const workflowData = await server.rest('GET', `/workflows/${id}`);
+					// What the editor's "Execute workflow" sends (2.x reads triggerToStartFrom, 1.x workflowData too).
+					const started = await server.rest('POST', `/workflows/${id}/run`, { workflowData, triggerToStartFrom: { name: 'Start' } });
+					expect(started.executionId).toEqual(expect.any(String));
+					const execution = await poll(`the editor run of ${id}`, async () => {
+						const found = await server.getExecution(started.executionId);
+						return found.finished || ['success', 'error', 'crashed'].includes(found.status) ? found : undefined;
+					}, 120000);
+					const error = execution.data.resultData.error;
+					expect([id, execution.status, error && error.message]).toEqual([id, 'success', undefined]);
+					const saved = n8n.nodeOutput(execution, 'Save Files');
+					expect(saved).toHaveLength(count);
+					for (const item of saved) expect(fs.existsSync(path.join(ctx.outputDir, item.binary.data.fileName))).toBe(true);
+				}
+				expect(fs.readdirSync(ctx.outputDir)).toHaveLength(5);
+			});
+
 			test('Example webhook-generate-image.json: activated, answers GET with the PNG', async () => {
 				const { server, images } = ctx;
 				await server.activateWorkflow('ImgExampleWebhk1');
