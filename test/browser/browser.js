@@ -148,6 +148,13 @@ function editor(page, server) {
 		});
 	}
 
+	/** Texts of the notices the panel shows (notice parameters, e.g. an operation the model cannot do). */
+	async function notices() {
+		return parameters()
+			.locator('.notice[role="alert"]')
+			.evaluateAll((els) => els.filter((e) => e.checkVisibility()).map((e) => e.textContent.replace(/\s+/g, ' ').trim()));
+	}
+
 	/** Text of the issue tooltips of red parameters ("The value "1792x1024" is not supported!"). */
 	async function issueTexts() {
 		const texts = [];
@@ -314,6 +321,7 @@ function editor(page, server) {
 		settle,
 		parameters,
 		visibleParameters,
+		notices,
 		issueTexts,
 		dropdownOptions,
 		addOptionNames,

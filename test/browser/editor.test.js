@@ -101,6 +101,9 @@ const FIELD_CASES = [
 ];
 for (const c of FIELD_CASES) c.family = c.modelFamily ? expected.family(c.modelFamily) : c.tool ? undefined : expected.familyOf(c.model);
 
+/** Edit with a model that cannot edit (a notice), and with one that can (none). */
+const NOTICE_MODELS = ['dall-e-3', 'gpt-image-1'];
+
 function casesWorkflow() {
 	nodeCount = 0;
 	const start = { id: 'start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-280, 0], parameters: {} };
@@ -108,6 +111,7 @@ function casesWorkflow() {
 		imageNode(c.node, { model: modelId(c.model), ...(c.modelFamily ? { modelFamily: c.modelFamily } : {}) }),
 	);
 	nodes.push(imageNode('Switch dall-e-3 to gpt-image-1', { model: modelId('dall-e-3'), size: '1792x1024' }));
+	for (const model of NOTICE_MODELS) nodes.push(imageNode(`Edit ${model}`, { operation: 'edit', model: modelId(model) }));
 	const agent = {
 		id: 'agent',
 		name: 'AI Agent',
@@ -261,6 +265,30 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 			},
 			{ knownBug: 'Size keeps 1792x1024, outlined red ("The value "1792x1024" is not supported!"), on n8n 2.41.1 with the node of main' },
 		);
+	});
+
+	describe('a model that cannot do the operation', () => {
+		afterEach(async () => {
+			if (await ctx.ed.parameters().isVisible()) await ctx.ed.closeNode();
+		});
+
+		for (const model of NOTICE_MODELS) {
+			const fam = expected.familyOf(model);
+			const can = fam.operations.includes('edit');
+			browserTest(`Edit with ${model}: ${can ? 'no notice' : 'a notice naming the models that can edit'}`, async () => {
+				await ctx.ed.openNode(`Edit ${model}`);
+				const notices = await ctx.ed.notices();
+				if (can) {
+					expect(notices).toEqual([]);
+					return;
+				}
+				expect(notices).toHaveLength(1);
+				// The models the table says can edit (families with an ID pattern) are named.
+				const editors = expected.models.MODEL_FAMILIES.filter((f) => f.operations.includes('edit') && f.pattern !== undefined);
+				for (const f of editors) expect(notices[0]).toContain(f.label);
+				expect(notices[0]).not.toContain(fam.label);
+			});
+		}
 	});
 
 	describe('runs from the editor', () => {
