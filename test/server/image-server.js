@@ -10,6 +10,7 @@
 const http = require('node:http');
 const crypto = require('node:crypto');
 const { renderPromptImage, encodeImage } = require('./images');
+const { askOf, chatCompletion, nativeAnswer } = require('./shapes');
 
 /**
  * @typedef {{ name: string, filename?: string, contentType?: string, size: number, head: string, data: Buffer }} Part
@@ -23,11 +24,15 @@ const { renderPromptImage, encodeImage } = require('./images');
  * @typedef {{ index: number, mimeType: string, size: number, sha256: string, bytes: Buffer }} ServedImage
  * @typedef {{
  *   status?: number, json?: any, text?: string, html?: string, headers?: Record<string, string>,
- *   delayMs?: number, shape?: 'url' | 'dataUrlInB64' | 'dataUrlInUrl' | 'emptyUrlBesideB64' | 'siliconflow' | 'together' | 'noCreated' | 'empty' | 'noImageData' | 'invalidBase64' | 'notAnImage' | 'error200',
+ *   delayMs?: number, shape?: 'url' | 'dataUrlInB64' | 'dataUrlInUrl' | 'emptyUrlBesideB64' | 'siliconflow' | 'together' | 'noCreated' | 'empty' | 'noImageData' | 'invalidBase64' | 'notAnImage' | 'error200' | import('./shapes').ChatShape,
+ *   count?: number,
  *   format?: 'png' | 'jpeg' | 'webp' | 'gif', destroy?: boolean, hang?: boolean, truncate?: boolean, times?: number,
  *   only?: string, when?: (request: RecordedRequest) => boolean, redirect?: string, stall?: boolean, trickleMs?: number,
  *   reset?: boolean, pauseUntil?: Promise<unknown>
  * }} Behaviour
+ * `count` answers with that many images whatever was asked (a provider that returns fewer).
+ * Chat completions (`/chat/completions`) answer with `message.images[]` unless `shape` picks another
+ * of the chat shapes in shapes.js; provider-native requests get their provider's answer (shapes.js).
  * `only: 'download'` applies a behaviour to the next image download (`/files/...`), `only: 'other'`
  * to the next request to an unknown path; neither takes behaviours without it. `when` limits a
  * behaviour to the requests it returns true for (e.g. one item's prompt), whatever order they
@@ -192,12 +197,19 @@ async function startImageServer(options = {}) {
 		const fields = fieldsOf(request);
 		const model = String(fields.model ?? request.path.split('/deployments/')[1]?.split('/')[0] ?? 'dall-e-2');
 		const isGptImage = /gpt-image|chatgpt-image/.test(model);
-		const n = Math.max(1, Number(fields.n ?? 1) || 1);
-		const prompt = String(fields.prompt ?? (request.kind === 'variation' ? 'variation' : ''));
-		const size = dimensionsOf(String(fields.size ?? ''), { width: 1024, height: 1024 });
+		const ask = askOf(request.kind, fields);
+		const n = behaviour.count ?? ask.n;
+		const prompt = request.kind === 'variation' ? 'variation' : ask.prompt;
+		const size = dimensionsOf(String(ask.size ?? ''), { width: 1024, height: 1024 });
 		const drawn = look.imageSize ?? size;
 		const format = behaviour.format ?? (isGptImage && fields.output_format ? String(fields.output_format) : 'png');
 		const asUrl = behaviour.shape === 'url' || (!isGptImage && fields.response_format === 'url');
+		/** @param {Buffer} bytes @returns {string} a URL of this server that serves the bytes */
+		const host = (bytes) => {
+			const id = crypto.randomUUID();
+			files.set(id, { bytes, mimeType: `image/${format}` });
+			return `${origin}/files/${id}.${format === 'jpeg' ? 'jpg' : format}`;
+		};
 		const data = [];
 		for (let index = 0; index < n; index++) {
 			const draw = () =>
@@ -221,11 +233,8 @@ async function startImageServer(options = {}) {
 			(request.images ??= []).push({ index, mimeType, size: bytes.length, sha256: sha256(bytes), bytes });
 			/** @type {Record<string, any>} */
 			const entry = {};
-			if (asUrl) {
-				const id = crypto.randomUUID();
-				files.set(id, { bytes, mimeType });
-				entry.url = `${origin}/files/${id}.${format === 'jpeg' ? 'jpg' : format}`;
-			} else if (behaviour.shape === 'dataUrlInB64') entry.b64_json = `data:${mimeType};base64,${b64}`;
+			if (asUrl) entry.url = host(bytes);
+			else if (behaviour.shape === 'dataUrlInB64') entry.b64_json = `data:${mimeType};base64,${b64}`;
 			else if (behaviour.shape === 'dataUrlInUrl') entry.url = `data:${mimeType};base64,${b64}`;
 			else if (behaviour.shape === 'invalidBase64') entry.b64_json = '%%%not base64%%%';
 			else entry.b64_json = b64;
@@ -234,6 +243,13 @@ async function startImageServer(options = {}) {
 			if (model.startsWith('dall-e-3')) entry.revised_prompt = `${prompt} (revised)`;
 			data.push(entry);
 		}
+		const served = /** @type {ServedImage[]} */ (request.images ?? []);
+		if (request.kind === 'chat') {
+			const shape = /** @type {import('./shapes').ChatShape} */ (behaviour.shape ?? 'chatImages');
+			return chatCompletion(shape, model, served, (image) => host(image.bytes));
+		}
+		const native = behaviour.shape ? undefined : nativeAnswer(request.path, fields, data, served);
+		if (native) return native;
 		if (behaviour.shape === 'siliconflow') return { images: data.map((entry) => ({ url: entry.url ?? `data:image/png;base64,${entry.b64_json}` })), seed: 42, timings: { inference: 0.5 } };
 		if (behaviour.shape === 'together') return { id: 'together-1', model, object: 'list', data: data.map((entry, index) => ({ index, b64_json: entry.b64_json, type: 'image' })) };
 		/** @type {Record<string, any>} */
@@ -329,8 +345,10 @@ async function startImageServer(options = {}) {
 	/** @param {string} path */
 	function kindOf(path) {
 		if (files.has(path) || path.startsWith('/files/')) return 'download';
-		if (options.strictPaths && !/^\/(v1|openai(\/deployments\/[^/]+)?)\/(images\/(generations|edits|variations)|models)$/.test(path)) return 'other';
-		if (/\/images\/generations$/.test(path)) return 'generate';
+		if (options.strictPaths && !/^\/(v1|openai(\/deployments\/[^/]+)?)\/(images(\/(generations|edits|variations))?|chat\/completions|models)$/.test(path)) return 'other';
+		// OpenRouter's images endpoint (POST /images) generates, as images/generations does.
+		if (/\/images(\/generations)?$/.test(path)) return 'generate';
+		if (/\/chat\/completions$/.test(path)) return 'chat';
 		if (/\/images\/edits$/.test(path)) return 'edit';
 		if (/\/images\/variations$/.test(path)) return 'variation';
 		if (/\/models$/.test(path)) return 'models';
@@ -396,7 +414,7 @@ async function startImageServer(options = {}) {
 		requests,
 		state,
 		/** API requests only (not image downloads or model lists), in arrival order. */
-		imageRequests: () => requests.filter((request) => ['generate', 'edit', 'variation'].includes(request.kind)),
+		imageRequests: () => requests.filter((request) => ['generate', 'edit', 'variation', 'chat'].includes(request.kind)),
 		/**
 		 * Serves bytes as a download at an exact path of this server; returns the URL.
 		 * @param {string} path @param {Buffer} bytes @param {string} [mimeType]

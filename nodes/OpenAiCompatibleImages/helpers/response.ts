@@ -37,12 +37,8 @@ function imageData(value: unknown): string | LongString | undefined {
 	return value instanceof LongString ? value : nonEmpty(value);
 }
 
-/** Reads every response shape seen in the wild: OpenAI `data[]`, SiliconFlow `images[]`, Together `base64`. */
-export function parseImageResponse(
-	ctx: IExecuteFunctions,
-	body: IDataObject,
-	itemIndex: number,
-): ParsedResponse {
+/** An answer that is HTTP 200 but says it failed (`{error: {...}}`, gateways do this) throws its error. */
+export function throwIfErrorBody(ctx: IExecuteFunctions, body: IDataObject, itemIndex: number): void {
 	if (body.error) {
 		const upstream = decodeErrorBody(Buffer.from(JSON.stringify(body)));
 		throw new NodeApiError(ctx.getNode(), body as JsonObject, {
@@ -52,6 +48,15 @@ export function parseImageResponse(
 			itemIndex,
 		});
 	}
+}
+
+/** Reads every response shape seen in the wild: OpenAI `data[]`, SiliconFlow `images[]`, Together `base64`. */
+export function parseImageResponse(
+	ctx: IExecuteFunctions,
+	body: IDataObject,
+	itemIndex: number,
+): ParsedResponse {
+	throwIfErrorBody(ctx, body, itemIndex);
 	const list = Array.isArray(body.data) ? body.data : Array.isArray(body.images) ? body.images : undefined;
 	if (!list || list.length === 0) {
 		throw new NodeApiError(ctx.getNode(), body as JsonObject, {

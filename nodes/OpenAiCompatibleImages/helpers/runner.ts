@@ -12,7 +12,7 @@ import { redactSecrets } from '../transport/errors';
 import { fileStem } from './images';
 import { runConcurrency, runSettings, type RunSettings } from './parameters';
 import { isToolCall, toolResultItem } from './toolResult';
-import { parseImageResponse, storeImage } from './response';
+import { parseImageResponse, storeImage, type ParsedResponse } from './response';
 
 /** One API call an item needs; an item asking for more images than a call returns needs several. */
 export interface PlannedCall {
@@ -21,7 +21,11 @@ export interface PlannedCall {
 	images: number;
 	/** Builds the body when the call is sent, so input images are read only then. */
 	body: () => Promise<IDataObject | FormData>;
+	/** Reads the images from the answer; the Images API's shapes when absent. */
+	parse?: ParseResponse;
 }
+
+export type ParseResponse = (ctx: IExecuteFunctions, body: IDataObject, itemIndex: number) => ParsedResponse;
 
 /** What an operation has worked out for one input item, after validation and before any request. */
 export interface ItemPlan {
@@ -101,7 +105,8 @@ async function sendCall(
 		retryMayBeProcessed: settings.retryMayBeProcessed,
 		maxResponseBytes: settings.maxResponseBytes,
 	});
-	const { entries, meta } = parseImageResponse(ctx, parseJsonBody(ctx, response, itemIndex), itemIndex);
+	const parse = call.parse ?? parseImageResponse;
+	const { entries, meta } = parse(ctx, parseJsonBody(ctx, response, itemIndex), itemIndex);
 	// `usage` is what the whole call cost: it goes on the call's first image only, so that adding
 	// up `usage` over the output items gives what was billed.
 	const { usage, ...imageMeta } = redact(meta);
