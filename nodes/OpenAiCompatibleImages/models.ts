@@ -22,7 +22,13 @@ export type BodyField =
 	| 'user'
 	| 'watermark'
 	| 'seed'
-	| 'negative_prompt';
+	| 'negative_prompt'
+	| 'aspect_ratio'
+	| 'resolution'
+	| 'width'
+	| 'height'
+	| 'steps'
+	| 'guidance_scale';
 
 export type FieldValue = string | number | boolean;
 
@@ -47,12 +53,15 @@ export interface JsonImageInput {
 	/**
 	 * `image`: a URL or data: URL string, an array of them for several (Volcengine Seedream and
 	 * most gateway models). `images`: OpenAI's `images: [{ image_url }]`, mask `{ image_url }`.
+	 * `input_references`: OpenRouter's `[{ type: 'image_url', image_url: { url } }]`.
 	 */
-	field: 'image' | 'images';
+	field: 'image' | 'images' | 'input_references';
 	/** Endpoints that accept it; the first is used when there is only one. */
 	endpoints: readonly JsonImageEndpoint[];
 	/** Whether a mask can be sent this way. */
 	mask: boolean;
+	/** The family takes input images only this way: Image Input Mode does not apply. */
+	only?: boolean;
 }
 
 export interface FieldRule {
@@ -77,6 +86,22 @@ export interface FieldRule {
 	onlyWith?: { field: BodyField; values: readonly FieldValue[] };
 	/** Operations the field applies to; all the family's operations when absent. */
 	operations?: readonly Operation[];
+	/** Where the value goes in the request body, dotted for a nested object (`image_config.aspect_ratio`); the field's name when absent. */
+	path?: string;
+	/** A number that may have a fraction (guidance scale); whole numbers only otherwise. */
+	fraction?: boolean;
+}
+
+/** Where a call asks for its number of images. */
+export interface CountRule {
+	/** Body path of the count, dotted for a nested object. */
+	path: string;
+	/**
+	 * Sent only when a call asks for more than one image, together with these fields (Volcengine
+	 * Seedream 4 makes a group of up to `max_images` related images with
+	 * `sequential_image_generation: "auto"`).
+	 */
+	group?: Readonly<Record<string, FieldValue>>;
 }
 
 export interface ModelFamily {
@@ -103,6 +128,24 @@ export interface ModelFamily {
 	fields: Partial<Record<BodyField, FieldRule>>;
 	/** Model IDs offered when the server's model list cannot be loaded. */
 	knownModels?: readonly string[];
+	/**
+	 * How requests are sent: `images`, the Images API (the default); `chat`, a chat completion
+	 * whose one user message holds the prompt and any input images as `image_url` parts, the
+	 * images read back from every answer shape gateways use (helpers/chatImages.ts).
+	 */
+	api?: 'images' | 'chat';
+	/** Generate path below the base URL when it is not the API's usual one (OpenRouter: `images`). */
+	generatePath?: string;
+	/** Body fields sent with every request of the family, whatever the user set. */
+	alwaysSend?: Readonly<Record<string, FieldValue>>;
+	/** Where a call's number of images goes: `n` when absent; false when nowhere (one image per call). */
+	count?: CountRule | false;
+	/**
+	 * Never detected from the model ID, only used when chosen as Model Family: its model IDs are
+	 * the same as other providers' (Together's FLUX models are SiliconFlow's too; OpenRouter serves
+	 * one model ID on chat completions and on its images endpoint).
+	 */
+	explicitOnly?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -124,6 +167,29 @@ function checkFlexibleSize(value: string): string | undefined {
 	}
 	return undefined;
 }
+
+/** Aspect ratio as a provider takes it, e.g. 16:9; empty is not sent. */
+const ASPECT_RATIO: FieldRule = {
+	default: '',
+	check: (value) => (/^(\d{1,2}:\d{1,2}|auto)$/.test(value) ? undefined : 'use WIDTH:HEIGHT, e.g. 16:9'),
+	hint: 'e.g. 1:1, 16:9, 9:16, 4:3, 21:9 as the model takes them; empty lets the model choose',
+};
+/** A resolution class, e.g. 1K, 2K, 4K; empty is not sent. */
+const RESOLUTION: FieldRule = {
+	default: '',
+	check: (value) => (/^\d{1,2}k$/i.test(value) ? undefined : 'use a class such as 1K, 2K or 4K'),
+	hint: '1K, 2K or 4K as the model takes them; empty lets the model choose',
+};
+/** Optional fields share one rule across families: the Options collection has one entry per field. */
+const SEED: FieldRule = { min: -1, max: 2 ** 32 - 1 };
+const STEPS: FieldRule = { min: 1, max: 100 };
+const GUIDANCE_SCALE: FieldRule = { min: 0, max: 20, fraction: true };
+/** Pixel size WIDTHxHEIGHT. */
+const PIXEL_SIZE: FieldRule = {
+	default: '1024x1024',
+	check: (value) => (SIZE_PATTERN.test(value) ? undefined : 'use WIDTHxHEIGHT, e.g. 1024x1024'),
+	hint: 'WIDTHxHEIGHT the model takes, e.g. 1024x1024 or 768x1024',
+};
 
 const DALL_E_RESPONSE_FORMAT: FieldRule = { values: ['b64_json', 'url'], default: 'b64_json' };
 const USER: FieldRule = {};
@@ -233,6 +299,125 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		fields: GPT_IMAGE_FIELDS,
 	},
 	{
+		id: 'chat-image',
+		displayName: 'Chat Completions Image Models',
+		knownModels: ['gemini-2.5-flash-image', 'gemini-3-pro-image-preview'],
+		// Gemini image models ("nano banana") and GPT-5 image models served by gateways as chat completions.
+		pattern: '(^|/)gemini-[^/]*image|nano-banana|(^|/)gpt-[0-9][^/]*-image',
+		api: 'chat',
+		count: false,
+		operations: ['generate', 'edit'],
+		maxImages: 10,
+		imagesPerRequest: 1,
+		maxInputImages: 14,
+		inputImages: { formats: ['png', 'jpeg', 'webp'], maxBytes: 20 * MB },
+		fields: {
+			aspect_ratio: { ...ASPECT_RATIO, path: 'image_config.aspect_ratio' },
+			resolution: { ...RESOLUTION, path: 'image_config.image_size' },
+		},
+	},
+	{
+		id: 'openrouter-images',
+		displayName: 'OpenRouter Images Endpoint',
+		explicitOnly: true,
+		generatePath: 'images',
+		operations: ['generate', 'edit'],
+		maxImages: 10,
+		imagesPerRequest: 1,
+		maxInputImages: 16,
+		inputImages: { formats: ['png', 'jpeg', 'webp', 'gif'], maxBytes: 50 * MB },
+		jsonImages: { field: 'input_references', endpoints: ['generations'], mask: false, only: true },
+		fields: {
+			aspect_ratio: ASPECT_RATIO,
+			resolution: RESOLUTION,
+			output_format: { values: ['png', 'jpeg', 'webp'] },
+			seed: SEED,
+		},
+	},
+	{
+		id: 'xai',
+		displayName: 'xAI Grok Image',
+		knownModels: ['grok-2-image', 'grok-imagine-image'],
+		pattern: '(^|/)grok-[^/]*image',
+		operations: ['generate'],
+		maxImages: 10,
+		imagesPerRequest: 10,
+		fields: {
+			aspect_ratio: ASPECT_RATIO,
+			resolution: { ...RESOLUTION, hint: '1k or 2k; empty lets the model choose' },
+			response_format: { values: ['b64_json', 'url'], default: 'b64_json' },
+			user: USER,
+		},
+	},
+	{
+		id: 'seedream-4',
+		displayName: 'Volcengine Seedream 4',
+		knownModels: ['doubao-seedream-4-0-250828'],
+		// Volcengine's own IDs (and gateways that keep them); OpenRouter's bytedance-seed/seedream-4.5 is a chat model there.
+		pattern: '^(doubao-)?seedream-4',
+		count: {
+			path: 'sequential_image_generation_options.max_images',
+			group: { sequential_image_generation: 'auto' },
+		},
+		operations: ['generate', 'edit'],
+		// Input and output images together: at most 15 per call.
+		maxImages: 15,
+		imagesPerRequest: 15,
+		maxInputImages: 14,
+		inputImages: { formats: ['png', 'jpeg', 'webp'], maxBytes: 10 * MB },
+		jsonImages: { field: 'image', endpoints: ['generations'], mask: false, only: true },
+		fields: {
+			size: {
+				default: '2K',
+				check: (value) =>
+					/^[124]k$/i.test(value) || SIZE_PATTERN.test(value) ? undefined : 'use 1K, 2K, 4K or WIDTHxHEIGHT',
+				hint: '1K, 2K, 4K, or WIDTHxHEIGHT such as 2048x2048',
+			},
+			watermark: {},
+			seed: SEED,
+			guidance_scale: GUIDANCE_SCALE,
+			response_format: { values: ['b64_json', 'url'] },
+		},
+	},
+	{
+		id: 'siliconflow',
+		displayName: 'SiliconFlow',
+		knownModels: ['Kwai-Kolors/Kolors', 'Qwen/Qwen-Image'],
+		// SiliconFlow's own model IDs; its FLUX models share their IDs with Together (choose the family).
+		pattern: '^(kwai-kolors|qwen)/',
+		count: { path: 'batch_size' },
+		operations: ['generate', 'edit'],
+		maxImages: 10,
+		imagesPerRequest: 4,
+		maxInputImages: 1,
+		inputImages: { formats: ['png', 'jpeg', 'webp'], maxBytes: 10 * MB },
+		jsonImages: { field: 'image', endpoints: ['generations'], mask: false, only: true },
+		fields: {
+			size: { ...PIXEL_SIZE, path: 'image_size' },
+			negative_prompt: {},
+			seed: SEED,
+			steps: { ...STEPS, path: 'num_inference_steps' },
+			guidance_scale: GUIDANCE_SCALE,
+		},
+	},
+	{
+		id: 'together',
+		displayName: 'Together AI',
+		explicitOnly: true,
+		operations: ['generate'],
+		maxImages: 10,
+		imagesPerRequest: 4,
+		fields: {
+			width: { default: 1024, min: 64, max: 2048 },
+			height: { default: 1024, min: 64, max: 2048 },
+			steps: STEPS,
+			seed: SEED,
+			negative_prompt: {},
+		},
+		// Together names base64 `base64`; the node always asks for it (no second download).
+		alwaysSend: { response_format: 'base64' },
+	},
+	{
 		id: 'other',
 		displayName: 'Other Models',
 		label: 'other models',
@@ -260,14 +445,15 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	},
 ];
 
+/** Per family: its pattern, undefined for the catch-all, null for one never detected from the ID. */
 const matchers = MODEL_FAMILIES.map((family) =>
-	family.pattern === undefined ? undefined : new RegExp(family.pattern),
+	family.explicitOnly ? null : family.pattern === undefined ? undefined : new RegExp(family.pattern),
 );
 
 /** The family a model ID belongs to, whatever its letter case. */
 export function familyOf(model: string): ModelFamily {
 	const id = model.trim().toLowerCase();
-	const index = matchers.findIndex((matcher) => matcher === undefined || matcher.test(id));
+	const index = matchers.findIndex((matcher) => matcher === undefined || matcher?.test(id));
 	return MODEL_FAMILIES[index];
 }
 
@@ -311,6 +497,7 @@ export function modelRegexFor(families: readonly ModelFamily[]): string {
 			.filter((other) => other.pattern !== undefined)
 			.map((other) => `(?!.*(?:${anyCase(other.pattern as string)}))`)
 			.join('');
+		if (family.explicitOnly) return '(?!)';
 		const own = family.pattern === undefined ? '' : `(?=.*(?:${anyCase(family.pattern)}))`;
 		return `^${earlier}${own}`;
 	});
@@ -331,4 +518,4 @@ export function fieldRule(
 
 /** Model IDs that name an image model, to sort them first in the model list. */
 export const IMAGE_MODEL_PATTERN =
-	/dall-e|gpt-image|chatgpt-image|flux|seedream|seededit|imagen|cogview|wanx|wan2|kolors|grok-2-image|grok-image|grok.*image|stable-diffusion|sdxl|sd3|ideogram|recraft|midjourney|mj_|playground|hidream|qwen-image|hunyuan-image|jimeng|kling.*image|image/i;
+	/dall-e|gpt-image|chatgpt-image|nano-banana|gemini.*image|grok-imagine|flux|seedream|seededit|imagen|cogview|wanx|wan2|kolors|grok-2-image|grok-image|grok.*image|stable-diffusion|sdxl|sd3|ideogram|recraft|midjourney|mj_|playground|hidream|qwen-image|hunyuan-image|jimeng|kling.*image|image/i;

@@ -82,7 +82,7 @@ const GENERATE = {
 	},
 	custom: {
 		name: 'Seedream',
-		model: 'doubao-seedream-4-0-250828',
+		model: 'doubao-seedream-3-0-t2i-250415',
 		prompt: 'A yellow taxi in the rain at night',
 		parameters: {
 			n: 1,

@@ -189,7 +189,7 @@ describe.each([
 		const input = await items({ data: { data: image, fileName: 'ref.png', mimeType: 'image/png' } });
 		await edit(
 			{
-				model: model('doubao-seedream-4-0-250828'),
+				model: model('doubao-seedream-3-0-t2i-250415'),
 				prompt: 'Make it night',
 				imageInputMode: 'json',
 				size: '2K',
@@ -202,7 +202,7 @@ describe.each([
 		expect(request.headers['content-type']).toMatch(/application\/json/);
 		const { image: sent, ...rest } = request.body;
 		expect(rest).toEqual({
-			model: 'doubao-seedream-4-0-250828', prompt: 'Make it night', n: 1, size: '2K', watermark: false,
+			model: 'doubao-seedream-3-0-t2i-250415', prompt: 'Make it night', n: 1, size: '2K', watermark: false,
 			sequential_image_generation: 'disabled',
 		});
 		expect(typeof sent).toBe('string');
@@ -292,7 +292,7 @@ describe('Edit: URLs in JSON body', () => {
 		const images = [png(16, 16), webp(16, 16)];
 		const input = await items({ data: { data: images[0] }, data_1: { data: images[1] } });
 		await edit(
-			{ model: model('seedream-4.0'), prompt: 'Combine', imageInputMode: 'json', endpoint: 'edits', binaryPropertyName: 'data,data_1' },
+			{ model: model('doubao-seedream-3-0-t2i-250415'), prompt: 'Combine', imageInputMode: 'json', endpoint: 'edits', binaryPropertyName: 'data,data_1' },
 			{ items: input },
 		);
 		const [request] = server.imageRequests();
@@ -304,17 +304,17 @@ describe('Edit: URLs in JSON body', () => {
 	});
 
 	test('image URLs from the node: one URL is a string, several an array', async () => {
-		await edit({ model: model('doubao-seedream-4-0-250828'), prompt: 'One', imageInputMode: 'json', imageSource: 'urls', imageUrls: 'https://example.com/a.png' });
+		await edit({ model: model('doubao-seedream-3-0-t2i-250415'), prompt: 'One', imageInputMode: 'json', imageSource: 'urls', imageUrls: 'https://example.com/a.png' });
 		const dataUrl = `data:image/png;base64,${png(8, 8).toString('base64')}`;
 		await edit({
-			model: model('doubao-seedream-4-0-250828'),
+			model: model('doubao-seedream-3-0-t2i-250415'),
 			prompt: 'Two',
 			imageInputMode: 'json',
 			imageSource: 'urls',
 			imageUrls: `https://example.com/a.png,https://example.com/b.jpg\n${dataUrl}`,
 		});
 		await edit({
-			model: model('doubao-seedream-4-0-250828'),
+			model: model('doubao-seedream-3-0-t2i-250415'),
 			prompt: 'Expression',
 			imageInputMode: 'json',
 			imageSource: 'urls',
@@ -322,7 +322,7 @@ describe('Edit: URLs in JSON body', () => {
 		});
 		const bodies = server.imageRequests().map((request) => request.body);
 		expect(server.imageRequests().map((request) => request.path)).toEqual(Array(3).fill('/v1/images/generations'));
-		expect(bodies[0]).toEqual({ model: 'doubao-seedream-4-0-250828', prompt: 'One', n: 1, image: 'https://example.com/a.png' });
+		expect(bodies[0]).toEqual({ model: 'doubao-seedream-3-0-t2i-250415', prompt: 'One', n: 1, image: 'https://example.com/a.png' });
 		expect(bodies[1].image).toEqual(['https://example.com/a.png', 'https://example.com/b.jpg', dataUrl]);
 		expect(bodies[2].image).toEqual(['https://example.com/x.webp', 'https://example.com/y.webp']);
 	});
@@ -378,13 +378,13 @@ describe('Edit and Variation: validation before any request', () => {
 			/DALL·E 2 takes input images only as file uploads/, /Upload Files/],
 		['a GPT image model on images/generations in JSON mode', 'edit', { model: model('gpt-image-1'), prompt: 'a', imageInputMode: 'json', endpoint: 'generations' }, { data: { data: square } },
 			/GPT Image models take image URLs in a JSON body only on images\/edits, not on images\/generations/, /Set Endpoint to Edits/],
-		['a malformed image URL', 'edit', { model: model('seedream-4'), prompt: 'a', imageInputMode: 'json', imageSource: 'urls', imageUrls: 'example.com/a.png' }, undefined,
+		['a malformed image URL', 'edit', { model: model('doubao-seedream-3-0-t2i-250415'), prompt: 'a', imageInputMode: 'json', imageSource: 'urls', imageUrls: 'example.com/a.png' }, undefined,
 			/Image URLs entry 1 is not an http\(s\) URL or a base64 data: URL/],
-		['a data: URL that is not an image', 'edit', { model: model('seedream-4'), prompt: 'a', imageInputMode: 'json', imageSource: 'urls', imageUrls: `https://example.com/a.png\ndata:image/png;base64,${Buffer.from('text').toString('base64')}` }, undefined,
+		['a data: URL that is not an image', 'edit', { model: model('doubao-seedream-3-0-t2i-250415'), prompt: 'a', imageInputMode: 'json', imageSource: 'urls', imageUrls: `https://example.com/a.png\ndata:image/png;base64,${Buffer.from('text').toString('base64')}` }, undefined,
 			/The input image in Image URLs entry 2 is not an image/],
-		['empty image URLs', 'edit', { model: model('seedream-4'), prompt: 'a', imageInputMode: 'json', imageSource: 'urls', imageUrls: '  ' }, undefined,
+		['empty image URLs', 'edit', { model: model('doubao-seedream-3-0-t2i-250415'), prompt: 'a', imageInputMode: 'json', imageSource: 'urls', imageUrls: '  ' }, undefined,
 			/Image URLs is empty/],
-		['image URLs in upload mode', 'edit', { model: model('seedream-4'), prompt: 'a', imageSource: 'urls', imageUrls: 'https://example.com/a.png' }, undefined,
+		['image URLs in upload mode', 'edit', { model: model('doubao-seedream-3-0-t2i-250415'), prompt: 'a', imageSource: 'urls', imageUrls: 'https://example.com/a.png' }, undefined,
 			/needs Image Input Mode "URLs in JSON Body"/],
 		['variation with a GPT image model', 'variation', { model: model('gpt-image-1') }, { data: { data: square } },
 			/does not support the variation operation/, /Choose a model that does: dall-e-2/],

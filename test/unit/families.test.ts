@@ -71,7 +71,7 @@ describe('the editor shows exactly one of each field, for every way of naming th
 		['DALL-E-3 (upper case)', { model: rl('DALL-E-3') }, 'dall-e-3'],
 		['GPT-Image-2 (mixed case)', { model: rl('GPT-Image-2') }, 'gpt-image-2'],
 		['gpt-image-1', { model: rl('gpt-image-1') }, 'gpt-image'],
-		['a gateway model', { model: rl('doubao-seedream-4-0-250828') }, 'other'],
+		['a gateway model', { model: rl('doubao-seedream-3-0-t2i-250415') }, 'other'],
 		['an Azure deployment with its family chosen', { model: rl('my-gpt-image'), modelFamily: 'gpt-image' }, 'gpt-image'],
 		['an expression with its family chosen', { model: rl('={{ $json.model }}'), modelFamily: 'dall-e-3' }, 'dall-e-3'],
 	];
@@ -137,14 +137,14 @@ describe('the editor shows exactly one of each field, for every way of naming th
 		const gpt = displayed({ operation: 'edit', model: rl('gpt-image-1'), imageInputMode: 'json' });
 		expect(gpt.full.endpoint).toBe('edits');
 		expect(optionValues(gpt.top.find((property) => property.name === 'endpoint'))).toEqual(['edits']);
-		const seedream = displayed({ operation: 'edit', model: rl('doubao-seedream-4-0-250828'), imageInputMode: 'json' });
+		const seedream = displayed({ operation: 'edit', model: rl('doubao-seedream-3-0-t2i-250415'), imageInputMode: 'json' });
 		expect(seedream.full.endpoint).toBe('generations');
 	});
 
 	test('the mask field shows only where a mask can be sent', () => {
 		expect(names(displayed({ operation: 'edit', model: rl('gpt-image-1'), imageInputMode: 'json' }).top)).toContain('maskBinaryPropertyName');
-		expect(names(displayed({ operation: 'edit', model: rl('doubao-seedream-4-0-250828'), imageInputMode: 'json' }).top)).not.toContain('maskBinaryPropertyName');
-		expect(names(displayed({ operation: 'edit', model: rl('doubao-seedream-4-0-250828') }).top)).toContain('maskBinaryPropertyName');
+		expect(names(displayed({ operation: 'edit', model: rl('doubao-seedream-3-0-t2i-250415'), imageInputMode: 'json' }).top)).not.toContain('maskBinaryPropertyName');
+		expect(names(displayed({ operation: 'edit', model: rl('doubao-seedream-3-0-t2i-250415') }).top)).toContain('maskBinaryPropertyName');
 	});
 
 	test('Output Compression starts at 100; Seed starts at -1 (none sent)', () => {

@@ -68,13 +68,13 @@ describe('Generate: what each model family sends', () => {
 
 	test('a custom model gets free size, watermark, seed, negative prompt and extra body fields', async () => {
 		await generate({
-			model: model('doubao-seedream-4-0-250828'),
+			model: model('doubao-seedream-3-0-t2i-250415'),
 			prompt: 'A city',
 			size: '2K',
 			options: { watermark: false, seed: 7, negative_prompt: 'blur', extraBody: '{"guidance_scale": 5, "sequential_image_generation": "auto"}' },
 		});
 		expect(server.imageRequests()[0].body).toEqual({
-			model: 'doubao-seedream-4-0-250828', prompt: 'A city', n: 1, size: '2K', watermark: false, seed: 7,
+			model: 'doubao-seedream-3-0-t2i-250415', prompt: 'A city', n: 1, size: '2K', watermark: false, seed: 7,
 			negative_prompt: 'blur', guidance_scale: 5, sequential_image_generation: 'auto',
 		});
 	});

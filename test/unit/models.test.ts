@@ -37,7 +37,7 @@ describe('family detection', () => {
 		['gpt-image-1-mini', 'gpt-image-mini'],
 		['GPT-Image-2', 'gpt-image-2'],
 		['DALL-E-3', 'dall-e-3'],
-		['doubao-seedream-4-0-250828', 'other'],
+		['doubao-seedream-3-0-t2i-250415', 'other'],
 		['', 'other'],
 	])('%s is %s', (model, family) => {
 		expect(familyOf(model).id).toBe(family);
@@ -83,8 +83,8 @@ describe('the UI follows the model', () => {
 	});
 
 	test('another model shows a free size and the provider fields', () => {
-		expect(shown({ operation: 'generate', model: rl('doubao-seedream-4-0-250828') })).toMatchObject({ size: '' });
-		expect(optionsShown({ operation: 'generate', model: rl('doubao-seedream-4-0-250828') })).toEqual(
+		expect(shown({ operation: 'generate', model: rl('doubao-seedream-3-0-t2i-250415') })).toMatchObject({ size: '' });
+		expect(optionsShown({ operation: 'generate', model: rl('doubao-seedream-3-0-t2i-250415') })).toEqual(
 			expect.arrayContaining(['watermark', 'seed', 'negative_prompt', 'extraBody', 'response_format']),
 		);
 	});

@@ -31,6 +31,7 @@ import {
 	invalid,
 	readRequest,
 } from '../helpers/parameters';
+import { generatePath, requestBody, responseParser } from '../helpers/requestBody';
 import { ECHOED_FIELDS, pick, type ItemPlan } from '../helpers/runner';
 import type { JsonImageEndpoint, JsonImageInput, ModelFamily } from '../models';
 import { splitCount } from './generate.operation';
@@ -262,7 +263,10 @@ function jsonTarget(
 			'Set Image Input Mode to Upload Files.',
 		);
 	}
-	let endpoint = readChoice(ctx, itemIndex, 'endpoint', 'Endpoint', ['generations', 'edits'], input.endpoints[0]);
+	// A family that takes images only in JSON has one place for them: no choice to read.
+	let endpoint = input.only
+		? input.endpoints[0]
+		: readChoice(ctx, itemIndex, 'endpoint', 'Endpoint', ['generations', 'edits'], input.endpoints[0]);
 	// With the model set by an expression the editor offered every endpoint; take one this family accepts.
 	if (!input.endpoints.includes(endpoint) && familyUnknownInEditor(ctx)) endpoint = input.endpoints[0];
 	if (!input.endpoints.includes(endpoint)) {
@@ -363,16 +367,44 @@ async function readMask(
 	return mask;
 }
 
+/** Input images as URLs: http(s) URLs as given, binary images as data: URLs (read when the call is built). */
+async function imageUrlsOf(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	inputs: Array<BinaryImage | string>,
+): Promise<string[]> {
+	const urls: string[] = [];
+	for (const image of inputs) {
+		urls.push(typeof image === 'string' ? image : dataUrl(image, await readImageBytes(ctx, itemIndex, image)));
+	}
+	return urls;
+}
+
 export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<ItemPlan> {
 	const { model, family, prompt, n, fields, extra } = readRequest(ctx, itemIndex, 'edit');
-	const mode = readChoice<InputMode>(ctx, itemIndex, 'imageInputMode', 'Image Input Mode', ['upload', 'json'], 'upload');
-	const target = mode === 'json' ? jsonTarget(ctx, itemIndex, family) : undefined;
+	// Chat models take images in the message, some families only as URLs in JSON: no uploads for them.
+	const chat = family.api === 'chat';
+	const mode: InputMode =
+		chat || family.jsonImages?.only
+			? 'json'
+			: readChoice<InputMode>(ctx, itemIndex, 'imageInputMode', 'Image Input Mode', ['upload', 'json'], 'upload');
+	const target = mode === 'json' && !chat ? jsonTarget(ctx, itemIndex, family) : undefined;
 	const maskProperty = String(ctx.getNodeParameter('maskBinaryPropertyName', itemIndex, '') ?? '').trim();
 	const inputs = await readInputs(ctx, itemIndex, family, mode, maskProperty);
 	const mask = await readMask(ctx, itemIndex, family, maskProperty, target?.input, inputs[0]);
 
 	const counts = splitCount(n, family.imagesPerRequest);
 	const requested = pick(fields, ECHOED_FIELDS);
+	if (chat) {
+		const calls = counts.map((count) => ({
+			path: generatePath(family),
+			images: count,
+			body: async () =>
+				requestBody(family, 'edit', { model, prompt, count, fields, extra, imageUrls: await imageUrlsOf(ctx, itemIndex, inputs) }),
+			parse: responseParser(family),
+		}));
+		return { model, prompt, requested, calls, fileStem: 'edited' };
+	}
 	if (!target) {
 		const images = inputs as BinaryImage[];
 		// One file goes as `image`, several as repeated `image[]`, as the official SDKs send them.
@@ -382,7 +414,7 @@ export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 			images: count,
 			body: async () => {
 				const form = new FormData();
-				appendFields(form, { model, prompt, n: count, ...fields, ...extra });
+				appendFields(form, requestBody(family, 'edit', { model, prompt, count, fields, extra }));
 				for (const image of images) appendImage(form, partName, image, await readImageBytes(ctx, itemIndex, image));
 				if (mask) appendImage(form, 'mask', mask, await readImageBytes(ctx, itemIndex, mask));
 				return form;
@@ -393,22 +425,22 @@ export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 
 	const { input, endpoint } = target;
 	const calls = counts.map((count) => ({
-		path: `images/${endpoint}`,
+		path: endpoint === 'generations' ? generatePath(family) : `images/${endpoint}`,
 		images: count,
 		body: async (): Promise<IDataObject> => {
-			const urls: string[] = [];
-			for (const image of inputs) {
-				urls.push(typeof image === 'string' ? image : dataUrl(image, await readImageBytes(ctx, itemIndex, image)));
-			}
+			const urls = await imageUrlsOf(ctx, itemIndex, inputs);
 			let images: IDataObject;
 			if (input.field === 'image') {
 				images = { image: urls.length === 1 ? urls[0] : urls };
+			} else if (input.field === 'input_references') {
+				images = { input_references: urls.map((url) => ({ type: 'image_url', image_url: { url } })) };
 			} else {
 				images = { images: urls.map((url) => ({ image_url: url })) };
 				if (mask) images.mask = { image_url: dataUrl(mask, await readImageBytes(ctx, itemIndex, mask)) };
 			}
-			return { model, prompt, n: count, ...fields, ...images, ...extra };
+			return requestBody(family, 'edit', { model, prompt, count, fields, extra, images });
 		},
+		parse: responseParser(family),
 	}));
 	return { model, prompt, requested, calls, fileStem: 'edited' };
 }

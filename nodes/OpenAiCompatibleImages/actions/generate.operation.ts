@@ -3,6 +3,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { mainBodyFields } from '../description/bodyFields';
 import { countProperty, promptProperty } from '../description/common';
 import { readRequest } from '../helpers/parameters';
+import { generatePath, requestBody, responseParser } from '../helpers/requestBody';
 import { ECHOED_FIELDS, pick, type ItemPlan, type PlannedCall } from '../helpers/runner';
 
 export const description: INodeProperties[] = [
@@ -24,9 +25,10 @@ export function splitCount(n: number, perRequest: number): number[] {
 export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<ItemPlan> {
 	const { model, family, prompt, n, fields, extra } = readRequest(ctx, itemIndex, 'generate');
 	const calls: PlannedCall[] = splitCount(n, family.imagesPerRequest).map((count) => ({
-		path: 'images/generations',
+		path: generatePath(family),
 		images: count,
-		body: async () => ({ model, prompt, n: count, ...fields, ...extra }),
+		body: async () => requestBody(family, 'generate', { model, prompt, count, fields, extra }),
+		parse: responseParser(family),
 	}));
 	return { model, prompt, requested: pick(fields, ECHOED_FIELDS), calls };
 }

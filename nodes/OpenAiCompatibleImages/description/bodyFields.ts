@@ -95,6 +95,40 @@ export const BODY_FIELD_UI: Record<BodyField, FieldUi> = {
 		description: 'What the image should not contain, where the provider supports it',
 		type: 'string',
 	},
+	aspect_ratio: {
+		displayName: 'Aspect Ratio',
+		description: 'Width to height of the generated images',
+		main: true,
+		type: 'string',
+	},
+	resolution: {
+		displayName: 'Resolution',
+		description: 'Resolution class of the generated images',
+		main: true,
+		type: 'string',
+	},
+	width: {
+		displayName: 'Width',
+		description: 'Width of the generated images in pixels',
+		main: true,
+		type: 'number',
+	},
+	height: {
+		displayName: 'Height',
+		description: 'Height of the generated images in pixels',
+		main: true,
+		type: 'number',
+	},
+	steps: {
+		displayName: 'Steps',
+		description: 'Number of inference steps: more is slower and often more detailed',
+		type: 'number',
+	},
+	guidance_scale: {
+		displayName: 'Guidance Scale',
+		description: 'How closely the image follows the prompt: higher is closer, lower is freer',
+		type: 'number',
+	},
 };
 
 export const BODY_FIELDS = Object.keys(BODY_FIELD_UI) as BodyField[];
@@ -151,7 +185,7 @@ function propertyFor(field: BodyField, rule: FieldRule, show: IDisplayOptions['s
 	if (rule.values) property.options = optionsOf(ui, rule.values);
 	if (rule.placeholder) property.placeholder = rule.placeholder;
 	if (rule.min !== undefined || rule.max !== undefined) {
-		property.typeOptions = { minValue: rule.min, maxValue: rule.max, numberPrecision: 0 };
+		property.typeOptions = { minValue: rule.min, maxValue: rule.max, numberPrecision: rule.fraction ? 2 : 0 };
 	}
 	return property;
 }

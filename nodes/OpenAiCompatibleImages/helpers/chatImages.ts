@@ -190,8 +190,7 @@ export function scanText(value: JsonText): ScannedText {
 function sameImage(a: ImageEntry, b: ImageEntry): boolean {
 	const valueOf = (entry: ImageEntry) => entry.url ?? entry.base64;
 	const [x, y] = [valueOf(a), valueOf(b)];
-	if (x instanceof LongString && y instanceof LongString) return x.raw.equals(y.raw);
-	return typeof x === 'string' && x === y;
+	return x !== undefined && y !== undefined && x.length === y.length && rawOf(x).equals(rawOf(y));
 }
 
 /** Images and text of one message (or streamed delta) of the answer. */

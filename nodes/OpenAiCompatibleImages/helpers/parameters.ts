@@ -213,8 +213,9 @@ function validateField(
 		const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
 		const min = rule.min ?? Number.MIN_SAFE_INTEGER;
 		const max = rule.max ?? Number.MAX_SAFE_INTEGER;
-		if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-			throw invalid(ctx, itemIndex, `${label} must be a whole number from ${min} to ${max}, not ${describe(raw)}`, `Set ${label} to a value from ${min} to ${max}.`);
+		const whole = rule.fraction ? Number.isFinite(value) : Number.isInteger(value);
+		if (typeof value !== 'number' || !whole || value < min || value > max) {
+			throw invalid(ctx, itemIndex, `${label} must be a ${rule.fraction ? 'number' : 'whole number'} from ${min} to ${max}, not ${describe(raw)}`, `Set ${label} to a value from ${min} to ${max}.`);
 		}
 		return value;
 	}

@@ -39,7 +39,7 @@ export interface ItemPlan {
 }
 
 /** Request fields echoed into each image's JSON (the response's own values win). */
-export const ECHOED_FIELDS = ['size', 'quality', 'style', 'background', 'output_format'];
+export const ECHOED_FIELDS = ['size', 'quality', 'style', 'background', 'output_format', 'aspect_ratio', 'resolution'];
 
 export function pick(source: IDataObject, fields: readonly string[]): IDataObject {
 	const picked: IDataObject = {};
