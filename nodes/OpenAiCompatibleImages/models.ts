@@ -181,7 +181,7 @@ const RESOLUTION: FieldRule = {
 	hint: '1K, 2K or 4K as the model takes them; empty lets the model choose',
 };
 /** Optional fields share one rule across families: the Options collection has one entry per field. */
-const SEED: FieldRule = { min: -1, max: 2 ** 32 - 1 };
+const SEED: FieldRule = { min: -1, max: 2 ** 32 - 1, initial: -1, unset: -1 };
 const STEPS: FieldRule = { min: 1, max: 100 };
 const GUIDANCE_SCALE: FieldRule = { min: 0, max: 20, fraction: true };
 /** Pixel size WIDTHxHEIGHT. */
@@ -301,6 +301,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'chat-image',
 		displayName: 'Chat Completions Image Models',
+		label: 'gemini-2.5-flash-image and other image models behind chat completions',
 		knownModels: ['gemini-2.5-flash-image', 'gemini-3-pro-image-preview'],
 		// Gemini image models ("nano banana") and GPT-5 image models served by gateways as chat completions.
 		pattern: '(^|/)gemini-[^/]*image|nano-banana|(^|/)gpt-[0-9][^/]*-image',
@@ -319,6 +320,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'openrouter-images',
 		displayName: 'OpenRouter Images Endpoint',
+		label: 'OpenRouter\'s images endpoint',
 		explicitOnly: true,
 		generatePath: 'images',
 		operations: ['generate', 'edit'],
@@ -337,6 +339,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'xai',
 		displayName: 'xAI Grok Image',
+		label: 'grok-2-image, grok-imagine-image',
 		knownModels: ['grok-2-image', 'grok-imagine-image'],
 		pattern: '(^|/)grok-[^/]*image',
 		operations: ['generate'],
@@ -352,6 +355,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'seedream-4',
 		displayName: 'Volcengine Seedream 4',
+		label: 'doubao-seedream-4-0',
 		knownModels: ['doubao-seedream-4-0-250828'],
 		// Volcengine's own IDs (and gateways that keep them); OpenRouter's bytedance-seed/seedream-4.5 is a chat model there.
 		pattern: '^(doubao-)?seedream-4',
@@ -382,6 +386,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'siliconflow',
 		displayName: 'SiliconFlow',
+		label: 'SiliconFlow models',
 		knownModels: ['Kwai-Kolors/Kolors', 'Qwen/Qwen-Image'],
 		// SiliconFlow's own model IDs; its FLUX models share their IDs with Together (choose the family).
 		pattern: '^(kwai-kolors|qwen)/',
@@ -403,13 +408,15 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'together',
 		displayName: 'Together AI',
+		label: 'Together AI models',
 		explicitOnly: true,
 		operations: ['generate'],
 		maxImages: 10,
 		imagesPerRequest: 4,
 		fields: {
-			width: { default: 1024, min: 64, max: 2048 },
-			height: { default: 1024, min: 64, max: 2048 },
+			// Not sent unless set: Together picks its model's default size.
+			width: { min: 64, max: 2048, initial: 1024 },
+			height: { min: 64, max: 2048, initial: 1024 },
 			steps: STEPS,
 			seed: SEED,
 			negative_prompt: {},
@@ -438,7 +445,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 			},
 			response_format: { values: ['b64_json', 'url'] },
 			watermark: {},
-			seed: { min: -1, max: 2 ** 32 - 1, initial: -1, unset: -1 },
+			seed: SEED,
 			negative_prompt: {},
 			user: USER,
 		},

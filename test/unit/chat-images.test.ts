@@ -248,9 +248,10 @@ describe('Chat completions: edit with reference images', () => {
 		]);
 	});
 
-	test('a mask is refused before anything is sent', async () => {
+	test('chat models take no mask: the editor shows no mask field, and one left from another model is not sent', async () => {
 		const items = await prepareItems([{ binary: { data: { data: png, fileName: 'one.png' }, mask: { data: png, fileName: 'mask.png' } } }]);
-		await expect(edit({ prompt: 'Fix', maskBinaryPropertyName: 'mask' }, { items })).rejects.toThrow('Chat Completions Image Models takes no mask');
-		expect(server.imageRequests()).toHaveLength(0);
+		await edit({ prompt: 'Fix', maskBinaryPropertyName: 'mask' }, { items });
+		const content = server.imageRequests()[0].body.messages[0].content;
+		expect(content.map((part: { type: string }) => part.type)).toEqual(['text', 'image_url']);
 	});
 });

@@ -72,6 +72,12 @@ describe('the editor shows exactly one of each field, for every way of naming th
 		['GPT-Image-2 (mixed case)', { model: rl('GPT-Image-2') }, 'gpt-image-2'],
 		['gpt-image-1', { model: rl('gpt-image-1') }, 'gpt-image'],
 		['a gateway model', { model: rl('doubao-seedream-3-0-t2i-250415') }, 'other'],
+		['a Gemini image model (chat completions)', { model: rl('google/gemini-2.5-flash-image') }, 'chat-image'],
+		['an xAI image model', { model: rl('grok-2-image') }, 'xai'],
+		['Seedream 4', { model: rl('doubao-seedream-4-0-250828') }, 'seedream-4'],
+		['a SiliconFlow model', { model: rl('Kwai-Kolors/Kolors') }, 'siliconflow'],
+		['a FLUX model with Together chosen', { model: rl('black-forest-labs/FLUX.1-schnell'), modelFamily: 'together' }, 'together'],
+		['OpenRouter\'s images endpoint chosen', { model: rl('google/gemini-2.5-flash-image'), modelFamily: 'openrouter-images' }, 'openrouter-images'],
 		['an Azure deployment with its family chosen', { model: rl('my-gpt-image'), modelFamily: 'gpt-image' }, 'gpt-image'],
 		['an expression with its family chosen', { model: rl('={{ $json.model }}'), modelFamily: 'dall-e-3' }, 'dall-e-3'],
 	];
@@ -80,7 +86,7 @@ describe('the editor shows exactly one of each field, for every way of naming th
 		const { top } = displayed({ operation: 'generate', ...values });
 		expectNoDuplicates(top);
 		const expected = family(familyId);
-		for (const field of ['size', 'quality', 'style'] as const) {
+		for (const field of ['size', 'quality', 'style', 'aspect_ratio', 'resolution'] as const) {
 			const property = top.find((entry) => entry.name === field);
 			const rule = expected.fields[field];
 			expect([field, property !== undefined]).toEqual([field, rule !== undefined]);

@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 
+import type { NodeExecutionHint } from 'n8n-workflow';
+
 import { sortModels } from '../../nodes/OpenAiCompatibleImages/methods/listSearch';
 import { familyOf } from '../../nodes/OpenAiCompatibleImages/models';
 import { binaryBytes, prepareItems, runNode } from '../harness/n8n';
@@ -78,14 +80,14 @@ describe('family detection from the model ID', () => {
 describe('SiliconFlow', () => {
 	test('image_size, batch_size, num_inference_steps, guidance_scale, negative_prompt and seed; answer images[].url', async () => {
 		const output = await run({
-			model: model('kwai-kolors/kolors'),
+			model: model('Kwai-Kolors/Kolors'),
 			prompt: 'A koi pond',
 			n: 2,
 			size: '768x1024',
 			options: { steps: 25, guidance_scale: 7.5, negative_prompt: 'blurry', seed: 123 },
 		});
 		expect(bodies()).toEqual([
-			{ model: 'kwai-kolors/kolors', prompt: 'A koi pond', batch_size: 2, image_size: '768x1024', num_inference_steps: 25, guidance_scale: 7.5, negative_prompt: 'blurry', seed: 123 },
+			{ model: 'Kwai-Kolors/Kolors', prompt: 'A koi pond', batch_size: 2, image_size: '768x1024', num_inference_steps: 25, guidance_scale: 7.5, negative_prompt: 'blurry', seed: 123 },
 		]);
 		expect(output).toHaveLength(2);
 		expect(output[0].json).toMatchObject({ size: '768x1024', seed: 123, timings: { inference: 0.5 } });
@@ -161,10 +163,13 @@ describe('Volcengine Seedream 4', () => {
 		expect(bodies()).toEqual([{ model: 'doubao-seedream-4-0-250828', prompt: 'One', size: '2048x1536' }]);
 	});
 
-	test('a group may come back smaller than asked: every image returned is an item', async () => {
+	test('a group may come back smaller than asked: every image returned is an item, and the node warns', async () => {
 		server.respondNext({ count: 2 });
-		const output = await run({ model: model('doubao-seedream-4-0-250828'), prompt: 'Up to five', n: 5 });
+		const hints: NodeExecutionHint[] = [];
+		const output = await run({ model: model('doubao-seedream-4-0-250828'), prompt: 'Up to five', n: 5 }, { hints });
 		expect(output).toHaveLength(2);
+		expect(output[0].json).toMatchObject({ imagesRequested: 5, imagesReturned: 2 });
+		expect(hints).toEqual([expect.objectContaining({ type: 'warning', message: expect.stringContaining('(item 1: 2 of 5)') })]);
 		await expectServed(output);
 	});
 
@@ -184,5 +189,58 @@ describe('Volcengine Seedream 4', () => {
 
 	test('a size the family does not take fails before sending', async () => {
 		await expect(run({ model: model('seedream-4.0'), prompt: 'x', size: 'big' })).rejects.toThrow(/Size "big" is not valid for Volcengine Seedream 4: use 1K, 2K, 4K or WIDTHxHEIGHT/);
+	});
+});
+
+describe('Together AI (Model Family only: its FLUX model IDs are SiliconFlow\'s too)', () => {
+	test('width, height, steps, seed, n and response_format base64; answer data[].b64_json', async () => {
+		const output = await run({
+			model: model('black-forest-labs/FLUX.1-schnell'),
+			modelFamily: 'together',
+			prompt: 'A tram in Lisbon',
+			n: 2,
+			options: { width: 1024, height: 768, steps: 4, seed: 7, negative_prompt: 'text' },
+		});
+		expect(bodies()).toEqual([
+			{ model: 'black-forest-labs/FLUX.1-schnell', prompt: 'A tram in Lisbon', n: 2, response_format: 'base64', width: 1024, height: 768, steps: 4, seed: 7, negative_prompt: 'text' },
+		]);
+		expect(output).toHaveLength(2);
+		await expectServed(output);
+	});
+
+	test('the same model ID detected is Other Models, with n and no Together fields', async () => {
+		await run({ model: model('black-forest-labs/FLUX.1-schnell'), prompt: 'A tram', n: 2 });
+		expect(bodies()).toEqual([{ model: 'black-forest-labs/FLUX.1-schnell', prompt: 'A tram', n: 2 }]);
+	});
+
+	test('chosen SiliconFlow, the FLUX model gets batch_size and image_size', async () => {
+		await run({ model: model('black-forest-labs/FLUX.1-schnell'), modelFamily: 'siliconflow', prompt: 'A tram', n: 2 });
+		expect(bodies()).toEqual([{ model: 'black-forest-labs/FLUX.1-schnell', prompt: 'A tram', batch_size: 2, image_size: '1024x1024' }]);
+	});
+});
+
+describe('OpenRouter images endpoint (Model Family only)', () => {
+	test('POST images with aspect_ratio and resolution; answer data[].b64_json with usage.cost', async () => {
+		const output = await run({
+			model: model('google/gemini-2.5-flash-image'),
+			modelFamily: 'openrouter-images',
+			prompt: 'A desert at noon',
+			aspect_ratio: '21:9',
+			resolution: '2K',
+		});
+		const [request] = server.imageRequests();
+		expect(request.path).toBe('/v1/images');
+		expect(request.body).toEqual({ model: 'google/gemini-2.5-flash-image', prompt: 'A desert at noon', n: 1, aspect_ratio: '21:9', resolution: '2K' });
+		expect(output[0].json).toMatchObject({ usage: { cost: 0.039 }, aspect_ratio: '21:9', resolution: '2K' });
+		await expectServed(output);
+	});
+
+	test('an edit sends up to 16 input_references as image_url objects', async () => {
+		const reference = encodeImage('webp', renderPromptImage('ref', 16, 16));
+		const items = await prepareItems([{ binary: { data: { data: reference, fileName: 'ref.webp' } } }]);
+		await run({ operation: 'edit', model: model('openai/gpt-5-image'), modelFamily: 'openrouter-images', prompt: 'Sunset', imageInputMode: 'upload' }, { items });
+		const [request] = server.imageRequests();
+		expect(request.path).toBe('/v1/images');
+		expect(request.body.input_references).toEqual([{ type: 'image_url', image_url: { url: `data:image/webp;base64,${reference.toString('base64')}` } }]);
 	});
 });

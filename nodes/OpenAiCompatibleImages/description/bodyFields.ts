@@ -110,13 +110,11 @@ export const BODY_FIELD_UI: Record<BodyField, FieldUi> = {
 	width: {
 		displayName: 'Width',
 		description: 'Width of the generated images in pixels',
-		main: true,
 		type: 'number',
 	},
 	height: {
 		displayName: 'Height',
 		description: 'Height of the generated images in pixels',
-		main: true,
 		type: 'number',
 	},
 	steps: {
