@@ -157,6 +157,7 @@ function describeMajor(major) {
 						wf.fewerImagesWorkflow(),
 						wf.agentToolWorkflow(major),
 						wf.faultsWorkflow(),
+						wf.chatWorkflow(),
 					],
 				}),
 			);
@@ -375,6 +376,55 @@ function describeMajor(major) {
 				served: edit.images,
 			});
 			expect(pngSize(bytes)).toEqual({ width: 1024, height: 1024 });
+		});
+
+		test('A chat-completions image model generates (message.images, Markdown URL) and edits its own image via n8n execute', async () => {
+			const { CHAT } = wf;
+			// The second generation answers the way new-api's Gemini channels do: Markdown with a hosted URL.
+			ctx.images.respondNext({ shape: 'chatMarkdownUrl', when: () => ctx.images.imageRequests().length === 2 });
+			const run = await execute(CHAT.id);
+
+			const requests = ctx.images.imageRequests();
+			// Two generations (one image per call), then one edit per generated item.
+			expect(requests.map((request) => request.path)).toEqual(Array(4).fill('/v1/chat/completions'));
+			requests.forEach(expectAuthorized);
+			expect(requests[0].body).toEqual({
+				model: CHAT.model,
+				messages: [{ role: 'user', content: CHAT.prompt }],
+				modalities: ['image', 'text'],
+				image_config: { aspect_ratio: '16:9' },
+			});
+			const downloads = ctx.images.requests.filter((request) => request.kind === 'download');
+			expect(downloads).toHaveLength(1);
+			expect(downloads[0].headers.authorization).toBeUndefined();
+
+			const generated = n8n.nodeOutput(run, CHAT.generate);
+			expect(generated).toHaveLength(2);
+			const served = requests.slice(0, 2).flatMap((request) => request.images);
+			const bytes = generated.map((item, index) => {
+				expect(item.json).toMatchObject({ model: CHAT.model, prompt: CHAT.prompt, text: 'Here is your image.', index, aspect_ratio: '16:9' });
+				expect(item.json.usage).toMatchObject({ total_tokens: 1302 });
+				return expectBinary(item.binary.data, { mimeType: 'image/png', fileName: `a-paper-boat-on-a-pond-${index + 1}.png`, fileExtension: 'png', served });
+			});
+
+			// Each generated image went back to the model as a reference, as a data: URL in the user message.
+			const editRequests = requests.slice(2);
+			const edited = n8n.nodeOutput(run, CHAT.edit);
+			expect(edited).toHaveLength(2);
+			const references = ctx.images.requests
+				.filter((request) => request.kind === 'chat' && Array.isArray(request.body.messages[0].content))
+				.map((request) => request.body.messages[0].content);
+			expect(references).toHaveLength(2);
+			for (const content of references) {
+				expect(content[0]).toEqual({ type: 'text', text: CHAT.editPrompt });
+				const url = content[1].image_url.url;
+				expect(url.startsWith('data:image/png;base64,')).toBe(true);
+				expect(bytes.some((image) => image.equals(Buffer.from(url.split(',')[1], 'base64')))).toBe(true);
+			}
+			edited.forEach((item, index) => {
+				expect(item.pairedItem).toEqual({ item: index });
+				expectBinary(item.binary.data, { mimeType: 'image/png', fileName: 'make-the-boat-red-1.png', fileExtension: 'png', served: [...served, ...editRequests.flatMap((request) => request.images)] });
+			});
 		});
 
 		test('Continue On Fail: an upstream 400 becomes an error item for that item only', async () => {

@@ -451,7 +451,47 @@ function queueWebhookWorkflow() {
 	});
 }
 
+/** Image models behind chat completions: Generate with a Gemini image model, then Edit that image with it. */
+const CHAT = {
+	id: 'E2eChatImages001',
+	model: 'google/gemini-2.5-flash-image',
+	prompt: 'A paper boat on a pond',
+	editPrompt: 'Make the boat red',
+	generate: 'Generate (Chat Completions)',
+	edit: 'Edit (Chat Completions)',
+};
+
+function chatWorkflow() {
+	const nodes = [
+		trigger(),
+		imagesNode(
+			CHAT.generate,
+			{ operation: 'generate', model: model(CHAT.model), prompt: CHAT.prompt, n: 2, aspect_ratio: '16:9', options: {} },
+			[220, 0],
+		),
+		imagesNode(
+			CHAT.edit,
+			{
+				operation: 'edit',
+				model: model(CHAT.model),
+				prompt: CHAT.editPrompt,
+				imageSource: 'binary',
+				binaryPropertyName: 'data',
+				n: 1,
+				options: {},
+			},
+			[440, 0],
+		),
+	];
+	return workflow(CHAT.id, 'E2E: chat-completions image model generate → edit', nodes, {
+		Start: { main: [[link(CHAT.generate)]] },
+		[CHAT.generate]: { main: [[link(CHAT.edit)]] },
+	});
+}
+
 module.exports = {
+	CHAT,
+	chatWorkflow,
 	NODE_TYPE,
 	CREDENTIAL_TYPE,
 	CREDENTIAL,
