@@ -355,7 +355,7 @@ describe('Bad input, one bad item between two good ones', () => {
 		['size resolving to null takes the default', { size: null }, (sent) => expect(sent.size).toBe('1024x1024')],
 		['model resolving to a number is its text', { model: 42, size: null }, (sent) => expect(sent.model).toBe('42')],
 		['surrounding spaces are trimmed', { prompt: '  spaced  ', model: ' dall-e-2 ', size: ' 512x512 ' }, (sent) => expect(sent).toMatchObject({ prompt: 'spaced', model: 'dall-e-2', size: '512x512' })],
-		['extra fields resolving to an object', { extra: { guidance_scale: 7 } }, (sent) => expect(sent.guidance_scale).toBe(7)],
+		['extra fields resolving to an object', { extra: { cfg_scale: 7 } }, (sent) => expect(sent.cfg_scale).toBe(7)],
 	];
 	test.each(results)('%s', async (name, value, check) => {
 		const { sent } = await expectCase(name, { parameters, items: batch(value), continueOnFail: true }, ['image', 'image', 'image']);
