@@ -82,6 +82,14 @@ export function countProperty(operations: Operation[]): INodeProperties {
 /** Options about how the node runs and outputs, next to the model-specific ones from the table. */
 const RUN_OPTIONS: INodeProperties[] = [
 	{
+		displayName: 'Allow Private Image Hosts',
+		name: 'allowPrivateImageHosts',
+		type: 'boolean',
+		default: false,
+		description:
+			"Whether to download image URLs that point at loopback, private, link-local, CGNAT or cloud metadata addresses. Off by default, so that a provider's answer cannot make n8n read internal services; the Base URL's own host is always allowed.",
+	},
+	{
 		displayName: 'Binary Property',
 		name: 'binaryPropertyOutput',
 		type: 'string',

@@ -139,11 +139,11 @@ export function inspectImage(bytes: Buffer): InspectedImage | undefined {
 }
 
 /** The error for bytes that are not an image, showing how they start (often an HTML or JSON error). */
-export function notAnImage(ctx: IExecuteFunctions, bytes: Buffer, itemIndex: number, sourceUrl?: string): NodeOperationError {
-	const preview = bytes.subarray(0, 60).toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim();
+export function notAnImage(ctx: IExecuteFunctions, bytes: Buffer | undefined, itemIndex: number, sourceUrl?: string): NodeOperationError {
+	const preview = bytes?.subarray(0, 60).toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim();
 	return new NodeOperationError(
 		ctx.getNode(),
 		`The provider returned data that is not a PNG, JPEG, WebP or GIF image${sourceUrl ? ` from ${sourceUrl}` : ''}`,
-		{ description: `It starts with: "${preview}"`, itemIndex },
+		{ description: preview === undefined ? 'It came from a private address, so nothing of it is shown.' : `It starts with: "${preview}"`, itemIndex },
 	);
 }

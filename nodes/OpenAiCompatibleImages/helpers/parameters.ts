@@ -26,6 +26,8 @@ export interface RunSettings {
 	timeout: number;
 	/** Most bytes of an API answer or of one downloaded image. */
 	maxResponseBytes: number;
+	/** Download images from loopback, private, link-local and CGNAT addresses too. */
+	allowPrivateImageHosts: boolean;
 	combineImages: boolean;
 	binaryProperty: string;
 }
@@ -80,6 +82,7 @@ export function runSettings(ctx: IExecuteFunctions, itemIndex = 0): RunSettings 
 			integerOption(ctx, itemIndex, opts, 'timeout', 'Timeout', DEFAULT_TIMEOUT_MS / 1000, 1, 24 * 3600) * 1000,
 		maxResponseBytes:
 			integerOption(ctx, itemIndex, opts, 'maxResponseSize', 'Max Response Size (MB)', DEFAULT_MAX_RESPONSE_BYTES / MB, 1, 4096) * MB,
+		allowPrivateImageHosts: opts.allowPrivateImageHosts === true,
 		combineImages: opts.combineImages === true,
 		binaryProperty,
 	};

@@ -14,6 +14,7 @@ const TLS_CODES = /^(EPROTO|ERR_SSL|ERR_TLS|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_
  */
 export function failureReason(failure: Failure | undefined, timeoutMs: number): string {
 	const code = failure?.code ?? '';
+	if (failure?.ssrf) return "n8n's SSRF protection (N8N_SSRF_PROTECTION_ENABLED) blocked the address";
 	if (isTimeout(failure)) return `no complete answer within ${Math.round(timeoutMs / 1000)} s`;
 	if (code === 'ECONNREFUSED') return 'nothing accepts connections at that address';
 	if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the host name could not be resolved';
@@ -79,6 +80,15 @@ export function tooLargeError(ctx: RequestContext, what: string, maxBytes: numbe
 	});
 }
 
+/**
+ * The description of a request n8n's own SSRF protection refused, naming the settings that
+ * allow it; undefined for other failures.
+ */
+export function ssrfBlocked(failure: Failure | undefined): string | undefined {
+	if (!failure?.ssrf) return undefined;
+	return `n8n's own SSRF protection (N8N_SSRF_PROTECTION_ENABLED=true) refused it: ${failure.ssrf} An n8n administrator can allow the address with N8N_SSRF_ALLOWED_IP_RANGES or the host with N8N_SSRF_ALLOWED_HOSTNAMES.`;
+}
+
 /** Why a request with retries left was not sent again, for error descriptions. */
 export const HELD_BACK =
 	'Not sent again: the server may have made (and billed) the images already. The option Retry Requests That May Have Been Processed sends such requests again.';
@@ -112,11 +122,11 @@ function describeFailure(
 			: `The connection to the server at ${host} failed: ${failureReason(failure, timeout)}${tries}`;
 		return new NodeApiError(ctx.getNode(), { message: failure?.message ?? '' } as JsonObject, {
 			message,
-			description: timedOut
+			description: ssrfBlocked(failure) ?? (timedOut
 				? 'Image generation can take minutes; raise the Timeout option, or check that the Base URL points at the right server.'
 				: TLS_CODES.test(failure?.code ?? '')
 					? `${failure?.message}: check that the Base URL's scheme fits the server (https only when it speaks TLS) and that its certificate is valid and trusted by n8n (a private CA goes in NODE_EXTRA_CA_CERTS).`
-					: `${failure?.message}: check the Base URL in the credential (scheme http or https, host and port) and that the server is running and reachable from n8n.`,
+					: `${failure?.message}: check the Base URL in the credential (scheme http or https, host and port) and that the server is running and reachable from n8n.`),
 			itemIndex: request.itemIndex,
 		});
 	}

@@ -43,6 +43,7 @@ export function retryVerdict(response: ApiResponse | undefined, failure: Failure
 		if (status < 500 || status === 501) return 'final';
 		return retryAfterMs(response) !== undefined ? 'unprocessed' : 'mayBeProcessed';
 	}
+	if (failure?.ssrf) return 'final';
 	if (UNSENT_CODES.has(failure?.code ?? '') && !failure?.timedOut) return 'unprocessed';
 	return isTimeout(failure) || SENT_CODES.has(failure?.code ?? '') ? 'mayBeProcessed' : 'final';
 }
@@ -97,6 +98,21 @@ async function pause(signal: AbortSignal | undefined, ms: number): Promise<void>
 	}
 }
 
+/**
+ * n8n's SSRF protection (N8N_SSRF_PROTECTION_ENABLED) refusing an address: its description, found
+ * through the layers of wrapping (SsrfBlockedIpError, SsrfBlockedHostnameError).
+ */
+function ssrfRefusal(error: unknown): string | undefined {
+	let current = error as { name?: unknown; message?: unknown; description?: unknown; cause?: unknown } | undefined;
+	for (let depth = 0; current && depth < 5; depth++) {
+		if (/^Ssrf/.test(String(current.name)) || /^The request was blocked because/.test(String(current.message))) {
+			return `${String(current.message)}. ${typeof current.description === 'string' ? current.description : ''}`.trim();
+		}
+		current = current.cause as typeof current;
+	}
+	return undefined;
+}
+
 /** The transport-level code of a failed request (n8n wraps axios errors; look through the layers). */
 function errorCode(error: unknown): string | undefined {
 	let current = error as { code?: unknown; cause?: unknown } | undefined;
@@ -112,6 +128,8 @@ export interface Failure {
 	message: string;
 	/** The attempt ran out of time: no answer, or an answer that stalled or never ended. */
 	timedOut?: boolean;
+	/** n8n's own SSRF protection refused the address: its description. */
+	ssrf?: string;
 }
 
 /** The last attempt of a request: a response (2xx or not) or a transport failure. */
@@ -183,7 +201,7 @@ export async function sendWithRetries<R extends ApiResponse = ApiResponse>(
 			const code = errorCode(error);
 			// A response that stalls after its headers fails with a stream error, not a timeout code.
 			const timedOut = deadline.aborted || Date.now() - started >= timeoutMs;
-			outcome.failure = { code, message: code ?? (error as Error).message ?? 'unknown error', timedOut };
+			outcome.failure = { code, message: code ?? (error as Error).message ?? 'unknown error', timedOut, ssrf: ssrfRefusal(error) };
 		}
 		// An aborted request fails; report the cancel, not the failure it caused.
 		throwIfCancelled(ctx, itemIndex);

@@ -1,0 +1,133 @@
+/**
+ * The private-host policy for image URLs, on loopback only: the Base URL on 127.0.0.1, image
+ * hosts on 127.0.0.2, a redirect to such an address, and a host name (`localhost`) that resolves
+ * to one. Nothing a refused (or non-image) private host answers is echoed.
+ */
+import { startImageServer } from '../server/image-server';
+import { encodeImage, renderPromptImage } from '../server/images';
+import { binaryBytes, runNode } from '../harness/n8n';
+import { isPrivateAddress } from '../../nodes/OpenAiCompatibleImages/transport/addresses';
+
+type Server = Awaited<ReturnType<typeof startImageServer>>;
+
+const API_KEY = 'sk-test-secret-key-123';
+const SECRET = Buffer.from('{"service":"internal-admin","db_password":"hunter2-do-not-leak"}');
+let api: Server;
+let internal: Server;
+let credentials: { baseUrl: string; apiKey: string; authentication: string };
+const png = encodeImage('png', renderPromptImage('private', 8, 8));
+
+beforeAll(async () => {
+	api = await startImageServer({ apiKey: API_KEY, imageSize: { width: 8, height: 8 } });
+	internal = await startImageServer({ host: '127.0.0.2' });
+	credentials = { baseUrl: api.baseUrl, apiKey: API_KEY, authentication: 'bearer' };
+});
+afterAll(async () => await Promise.all([api.close(), internal.close()]));
+beforeEach(() => {
+	api.reset();
+	internal.reset();
+});
+
+/** The provider answers with this image URL. */
+function answerWithUrl(url: string) {
+	api.respondNext({ json: { created: 1, data: [{ url }] } });
+}
+const generate = (options: Record<string, unknown> = {}, base = credentials) =>
+	runNode({
+		parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: 'flux-dev' }, prompt: 'Private', options: { maxRetries: 0, ...options } } as never,
+		credentials: base,
+	});
+const failure = async (run: Promise<unknown>) => {
+	const error = (await run.then(() => new Error('expected a failure'), (caught: Error) => caught)) as Error & { description?: string };
+	const shown = JSON.stringify({ message: error.message, description: error.description });
+	expect(shown).not.toContain('hunter2');
+	expect(shown).not.toContain('internal-admin');
+	return error;
+};
+const REFUSED = /^The image URL points at a private address: /;
+
+describe('Image URLs on private addresses', () => {
+	test('an image URL on 127.0.0.2 is refused before anything is sent to it', async () => {
+		answerWithUrl(internal.serve('/admin.json', SECRET, 'application/json'));
+		const error = await failure(generate());
+		expect(error.message).toMatch(new RegExp(`${REFUSED.source}127\\.0\\.0\\.2:${internal.port}$`));
+		expect(error.description).toMatch(/enable the option Allow Private Image Hosts/);
+		expect(internal.requests).toHaveLength(0);
+	});
+
+	test('with Allow Private Image Hosts it is downloaded', async () => {
+		answerWithUrl(internal.serve('/image.png', png));
+		const [item] = await generate({ allowPrivateImageHosts: true });
+		expect(await binaryBytes(item)).toEqual(png);
+		expect(item.json.url).toBe(`${internal.url}/image.png`);
+	});
+
+	test("the Base URL's own host (another port of 127.0.0.1) is allowed", async () => {
+		const files = await startImageServer();
+		try {
+			answerWithUrl(files.serve('/own.png', png));
+			const [item] = await generate();
+			expect(await binaryBytes(item)).toEqual(png);
+		} finally {
+			await files.close();
+		}
+	});
+
+	test('a redirect from the own host to 127.0.0.2 is refused at that hop', async () => {
+		internal.serve('/admin.json', SECRET, 'application/json');
+		const start = api.serve('/files/start.png', png);
+		api.respondNext({ only: 'download', redirect: `${internal.url}/admin.json` });
+		answerWithUrl(start);
+		const error = await failure(generate());
+		expect(error.message).toMatch(REFUSED);
+		expect(internal.requests).toHaveLength(0);
+	});
+
+	test('a public-looking redirect chain is followed hop by hop (own host to own host)', async () => {
+		const target = api.serve('/files/target.png', png);
+		api.respondNext({ only: 'download', status: 301, redirect: '/files/target.png' });
+		answerWithUrl(api.serve('/files/first.png', png));
+		const [item] = await generate();
+		expect(await binaryBytes(item)).toEqual(png);
+		expect(api.requests.filter((request) => request.kind === 'download').map((request) => request.path)).toEqual(['/files/first.png', new URL(target).pathname]);
+	});
+
+	test('a host name that resolves to loopback (localhost) is refused by the address connected; nothing it sent is shown', async () => {
+		// Base URL on 127.0.0.2, so that 127.0.0.1 (which localhost resolves to) is not its own host.
+		answerWithUrl(`http://localhost:${api.port}/files/secret.json`);
+		api.serve('/files/secret.json', SECRET, 'application/json');
+		const apiOnSecondAddress = await startImageServer({ host: '127.0.0.2', apiKey: API_KEY });
+		try {
+			apiOnSecondAddress.respondNext({ json: { created: 1, data: [{ url: `http://localhost:${api.port}/files/secret.json` }] } });
+			const error = await failure(generate({}, { ...credentials, baseUrl: apiOnSecondAddress.baseUrl }));
+			expect(error.message).toMatch(new RegExp(`${REFUSED.source}localhost:${api.port} \\((127\\.0\\.0\\.1|::1|::ffff:127\\.0\\.0\\.1)\\)$`));
+		} finally {
+			await apiOnSecondAddress.close();
+		}
+	});
+
+	test('an allowed private host that answers with something else: nothing of it is shown', async () => {
+		answerWithUrl(internal.serve('/admin.json', SECRET, 'application/json'));
+		const error = await failure(generate({ allowPrivateImageHosts: true }));
+		expect(error.message).toMatch(/is not a PNG, JPEG, WebP or GIF image/);
+		expect(error.description).toBe('It came from a private address, so nothing of it is shown.');
+	});
+
+	test('an allowed private host answering an error: its body is not shown', async () => {
+		internal.respondNext({ only: 'download', status: 500, json: JSON.parse(SECRET.toString()) });
+		answerWithUrl(`${internal.url}/files/missing.png`);
+		const error = await failure(generate({ allowPrivateImageHosts: true }));
+		expect(error.message).toMatch(/failed: the private host's answer is not shown \(HTTP 500\)$/);
+	});
+});
+
+describe('isPrivateAddress', () => {
+	test.each([
+		'127.0.0.1', '127.8.9.10', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '100.127.255.254',
+		'0.0.0.0', '::1', '::', 'fe80::1', 'fc00::1', 'fd00:ec2::254', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:169.254.169.254', '[::1]', '64:ff9b::10.0.0.1',
+	])('%s is private', (address) => expect(isPrivateAddress(address)).toBe(true));
+	test.each(['8.8.8.8', '172.32.0.1', '100.128.0.1', '1.1.1.1', '2606:4700::1111', '::ffff:8.8.8.8', '169.255.0.1'])('%s is public', (address) =>
+		expect(isPrivateAddress(address)).toBe(false),
+	);
+	test.each(['example.com', 'localhost', '1.2.3', '999.1.1.1'])('%s is no IP address', (text) => expect(isPrivateAddress(text)).toBeUndefined());
+});
