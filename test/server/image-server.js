@@ -114,7 +114,9 @@ async function startImageServer(options = {}) {
 	/** @type {Map<string, { bytes: Buffer, mimeType: string }>} */
 	const files = new Map();
 	const sockets = new Set();
-	const state = { inFlight: 0, maxInFlight: 0, latencyMs: options.latencyMs ?? 0 };
+	const state = { inFlight: 0, maxInFlight: 0, latencyMs: options.latencyMs ?? 0, apiInFlight: 0, maxApiAccepted: 0, rateLimited: 0 };
+	/** When set, image requests beyond `max` at a time are refused with 429 and these headers. @type {{ max: number, headers: Record<string, string> } | undefined} */
+	let concurrencyLimit;
 	/** @type {{ imageSize?: { width: number, height: number }, noise: boolean, sameImage: boolean }} */
 	const look = { imageSize: options.imageSize, noise: options.noise ?? false, sameImage: false };
 	/** Encoded pictures by format and size, when every prompt gets the same picture (benchmarks). @type {Map<string, Buffer>} */
@@ -386,8 +388,24 @@ async function startImageServer(options = {}) {
 			state.inFlight++;
 			state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
 			options.log?.(`${request.method} ${request.path}`);
+			const isImageCall = ['generate', 'edit', 'variation'].includes(request.kind);
+			if (concurrencyLimit && isImageCall && state.apiInFlight >= concurrencyLimit.max) {
+				state.rateLimited++;
+				res.on('close', () => {
+					request.endedAt = Date.now();
+					request.status = 429;
+					state.inFlight--;
+				});
+				return sendJson(res, 429, errorBody('Too many concurrent requests', 'rate_limit_error', 'rate_limit_exceeded'), concurrencyLimit.headers);
+			}
+			const accepted = Boolean(concurrencyLimit && isImageCall);
+			if (accepted) {
+				state.apiInFlight++;
+				state.maxApiAccepted = Math.max(state.maxApiAccepted, state.apiInFlight);
+			}
 			const finish = () => {
 				if (request.endedAt) return;
+				if (accepted) state.apiInFlight--;
 				request.endedAt = Date.now();
 				request.status = res.statusCode;
 				state.inFlight--;
@@ -435,7 +453,20 @@ async function startImageServer(options = {}) {
 		delayBy(delay) {
 			delayFor = delay;
 		},
+		/**
+		 * Accepts at most `max` image requests at a time and answers the others 429 with `headers`
+		 * (e.g. retry-after), as a provider with a concurrency limit does; undefined lifts it.
+		 * Cleared by reset().
+		 * @param {{ max: number, headers: Record<string, string> } | undefined} limit
+		 */
+		limitConcurrency(limit) {
+			concurrencyLimit = limit;
+		},
 		reset() {
+			concurrencyLimit = undefined;
+			state.apiInFlight = 0;
+			state.maxApiAccepted = 0;
+			state.rateLimited = 0;
 			delayFor = undefined;
 			requests.length = 0;
 			behaviours.length = 0;

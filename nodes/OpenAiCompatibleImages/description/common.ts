@@ -103,7 +103,7 @@ const RUN_OPTIONS: INodeProperties[] = [
 		default: 8,
 		typeOptions: { minValue: 1, maxValue: 64, numberPrecision: 0 },
 		description:
-			'How many requests run at the same time across all items. Lower it if the provider rate-limits you.',
+			'The most requests running at the same time across all items (one value per run). When the provider answers HTTP 429, the node runs fewer for a while and waits what it asks.',
 	},
 	{
 		displayName: 'Extra Body Fields (JSON)',
@@ -120,7 +120,7 @@ const RUN_OPTIONS: INodeProperties[] = [
 		default: 2,
 		typeOptions: { minValue: 0, maxValue: 10, numberPrecision: 0 },
 		description:
-			'How often a request is sent again after a failure that cannot have been billed: no connection, HTTP 408, 409, 429, 500, 503, or a 5xx error with retry-after. Timeouts and connections lost after sending are retried only with Retry Requests That May Have Been Processed.',
+			'How often a request is sent again after a failure that cannot have been billed: no connection, HTTP 408, 409, 500, 503, or a 5xx error with retry-after. HTTP 429 waits and retries beyond it, up to the Timeout. Timeouts and connections lost after sending are retried only with Retry Requests That May Have Been Processed. 0 sends every request once.',
 	},
 	{
 		displayName: 'Max Response Size (MB)',

@@ -7,7 +7,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { apiRequest, credentialSecrets, parseJsonBody, throwIfCancelled } from '../transport';
+import { apiRequest, credentialSecrets, parseJsonBody, RequestGate, throwIfCancelled } from '../transport';
 import { redactSecrets } from '../transport/errors';
 import { fileStem } from './images';
 import { runConcurrency, runSettings, type RunSettings } from './parameters';
@@ -93,6 +93,7 @@ async function sendCall(
 	plan: ItemPlan,
 	call: PlannedCall,
 	redact: Redact,
+	gate: RequestGate,
 ): Promise<OutputImage[]> {
 	const response = await apiRequest(ctx, {
 		method: 'POST',
@@ -104,6 +105,7 @@ async function sendCall(
 		maxRetries: settings.maxRetries,
 		retryMayBeProcessed: settings.retryMayBeProcessed,
 		maxResponseBytes: settings.maxResponseBytes,
+		gate,
 	});
 	const parse = call.parse ?? parseImageResponse;
 	const { entries, meta } = parse(ctx, parseJsonBody(ctx, response, itemIndex), itemIndex);
@@ -229,6 +231,8 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	const items = ctx.getInputData();
 	if (items.length === 0) return [];
 	const concurrency = runConcurrency(ctx, items.length);
+	// Lowers the requests in flight when the server rate-limits, and raises them again (see gate.ts).
+	const gate = new RequestGate(concurrency);
 	const continueOnFail = ctx.continueOnFail();
 	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
 	const toolCall = isToolCall(ctx);
@@ -261,7 +265,7 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 		concurrency,
 		async (index) => {
 			const { itemIndex, plan, call } = calls[index];
-			return await sendCall(ctx, settingsOf[itemIndex], itemIndex, plan, call, redact);
+			return await sendCall(ctx, settingsOf[itemIndex], itemIndex, plan, call, redact, gate);
 		},
 		!continueOnFail,
 	);

@@ -9,6 +9,7 @@
  */
 export * from './endpoint';
 export * from './failures';
+export * from './gate';
 export * from './request';
 export * from './retry';
 export * from './types';

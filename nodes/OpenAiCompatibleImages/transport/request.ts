@@ -59,7 +59,7 @@ export async function apiRequest(ctx: RequestContext, request: ApiRequest): Prom
 		}
 	};
 	const repeatProcessed = request.method === 'GET' || request.retryMayBeProcessed === true;
-	const outcome = await sendWithRetries(ctx, request.maxRetries ?? DEFAULT_MAX_RETRIES, request.itemIndex, send, timeout, repeatProcessed);
+	const outcome = await sendWithRetries(ctx, request.maxRetries ?? DEFAULT_MAX_RETRIES, request.itemIndex, send, timeout, repeatProcessed, request.gate);
 	if (outcome.response?.tooLarge) {
 		throw tooLargeError(ctx, `The answer from ${new URL(endpoint.url).host}`, maxBytes, request.itemIndex);
 	}

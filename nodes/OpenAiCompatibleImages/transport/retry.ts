@@ -2,6 +2,7 @@
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import type { RequestContext } from './endpoint';
+import type { RequestGate } from './gate';
 import { header, type ApiResponse } from './types';
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
@@ -49,6 +50,8 @@ export function retryVerdict(response: ApiResponse | undefined, failure: Failure
 }
 
 const MAX_RETRY_AFTER_MS = 60_000;
+/** The most a request waits in all on rate limits (HTTP 429) absorbed by the gate. */
+export const MAX_RATE_LIMIT_WAIT_MS = 5 * 60_000;
 
 /** Delay the server asked for (retry-after-ms, retry-after seconds or HTTP date), if sane. */
 function retryAfterMs(response: ApiResponse | undefined): number | undefined {
@@ -179,7 +182,9 @@ async function withDeadline<T>(request: Promise<T>, deadline: AbortSignal): Prom
  * trickles). Waits what the server asks (retry-after-ms, retry-after), else backs off
  * exponentially. A cancelled execution throws at once, also in the middle of a wait.
  * `repeatProcessed` false (billable requests) repeats only what cannot have been processed (see
- * retryVerdict).
+ * retryVerdict). With a `gate` (the run's adaptive concurrency), every attempt waits for a slot,
+ * and HTTP 429 answers are retried beyond Max Retries (unless it is 0), each after its
+ * retry-after, for at most the attempt's timeout (and MAX_RATE_LIMIT_WAIT_MS) of waiting in all.
  */
 export async function sendWithRetries<R extends ApiResponse = ApiResponse>(
 	ctx: RequestContext,
@@ -188,28 +193,51 @@ export async function sendWithRetries<R extends ApiResponse = ApiResponse>(
 	send: (signal: AbortSignal) => Promise<R>,
 	timeoutMs = DEFAULT_TIMEOUT_MS,
 	repeatProcessed = true,
+	gate?: RequestGate,
 ): Promise<RetryOutcome<R>> {
+	// Retries counted against maxRetries; HTTP 429s absorbed by the gate count against a total wait.
+	let retries = 0;
+	let rateLimits = 0;
+	let rateLimitWaitMs = 0;
 	for (let attempt = 0; ; attempt++) {
 		throwIfCancelled(ctx, itemIndex);
 		const outcome: RetryOutcome<R> = { attempts: attempt + 1 };
-		const deadline = AbortSignal.timeout(timeoutMs);
 		const cancel = cancelSignal(ctx);
+		await gate?.acquire(cancel);
+		// The attempt's time starts once it may be sent, not while it waits for the gate.
+		const deadline = AbortSignal.timeout(timeoutMs);
 		const started = Date.now();
 		try {
+			throwIfCancelled(ctx, itemIndex);
 			outcome.response = await withDeadline(send(cancel ? AbortSignal.any([cancel, deadline]) : deadline), deadline);
 		} catch (error) {
 			const code = errorCode(error);
 			// A response that stalls after its headers fails with a stream error, not a timeout code.
 			const timedOut = deadline.aborted || Date.now() - started >= timeoutMs;
 			outcome.failure = { code, message: code ?? (error as Error).message ?? 'unknown error', timedOut, ssrf: ssrfRefusal(error) };
+		} finally {
+			gate?.release(outcome.response?.statusCode === 429);
 		}
 		// An aborted request fails; report the cancel, not the failure it caused.
 		throwIfCancelled(ctx, itemIndex);
 		const { response, failure } = outcome;
 		if (response && response.statusCode < 300) return outcome;
 		const verdict = retryVerdict(response, failure);
-		if (verdict === 'final' || attempt >= maxRetries) return outcome;
-		if (verdict === 'mayBeProcessed' && !repeatProcessed) return { ...outcome, heldBack: true };
-		await pause(cancel, retryAfterMs(response) ?? backoffMs(attempt));
+		if (verdict === 'final' || maxRetries === 0) return outcome;
+		if (verdict === 'mayBeProcessed' && !repeatProcessed) {
+			return retries < maxRetries ? { ...outcome, heldBack: true } : outcome;
+		}
+		let wait: number;
+		if (gate && response?.statusCode === 429) {
+			// Rate limited: the gate has lowered the requests in flight; wait as asked and go on, up to a total wait.
+			wait = retryAfterMs(response) ?? backoffMs(rateLimits++);
+			if (rateLimitWaitMs + wait > Math.min(MAX_RATE_LIMIT_WAIT_MS, timeoutMs)) return outcome;
+			rateLimitWaitMs += wait;
+		} else {
+			if (retries >= maxRetries) return outcome;
+			wait = retryAfterMs(response) ?? backoffMs(retries);
+			retries++;
+		}
+		await pause(cancel, wait);
 	}
 }

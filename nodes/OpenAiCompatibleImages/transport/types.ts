@@ -1,6 +1,7 @@
 import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 
 import type { Endpoint } from './endpoint';
+import type { RequestGate } from './gate';
 
 export interface ApiRequest {
 	method: IHttpRequestMethods;
@@ -20,6 +21,8 @@ export interface ApiRequest {
 	retryMayBeProcessed?: boolean;
 	/** Most bytes of an answer read (DEFAULT_MAX_RESPONSE_BYTES unless set). */
 	maxResponseBytes?: number;
+	/** The run's adaptive concurrency, which every attempt passes through. */
+	gate?: RequestGate;
 }
 
 export interface ApiResponse {
