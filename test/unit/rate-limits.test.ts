@@ -27,11 +27,11 @@ const generate = (count: number, options: Record<string, unknown> = {}) =>
 	});
 
 describe('A server that accepts 3 requests at a time', () => {
-	const LATENCY = 400;
+	const LATENCY = 800;
 
 	test('a 20-item batch at default settings: no failed item, within 1.3x of the floor', async () => {
 		server.setLatency(LATENCY);
-		server.limitConcurrency({ max: 3, headers: { 'retry-after-ms': '300' } });
+		server.limitConcurrency({ max: 3, headers: { 'retry-after-ms': '500' } });
 		const started = Date.now();
 		const output = await generate(20);
 		const ms = Date.now() - started;
