@@ -57,7 +57,9 @@ async function launchBrowser({ executablePath = CHROMIUM, viewport = { width: 14
 		blockedHosts.add(url.host);
 		return route.abort('blockedbyclient');
 	});
-	context.setDefaultTimeout(20000);
+	// Generous: the machine's 2 cores are shared, and n8n's editor loads hundreds of chunks.
+	context.setDefaultTimeout(30000);
+	context.setDefaultNavigationTimeout(90000);
 	// A persistent context opens with one blank page; tests open their own.
 	for (const page of context.pages()) await page.close();
 
@@ -91,17 +93,17 @@ function editor(page, server) {
 
 	/** Logs in through the sign-in form (the browser context then holds n8n's auth cookie). */
 	async function login({ email, password }) {
-		await page.goto(`${baseUrl}/signin`);
+		await page.goto(`${baseUrl}/signin`, { waitUntil: 'domcontentloaded' });
 		await page.locator('input[name="emailOrLdapLoginId"]').fill(email);
 		await page.locator('input[name="password"]').fill(password);
 		await byTestId('form-submit-button').click();
-		await page.waitForURL((url) => !url.pathname.startsWith('/signin'), { timeout: 60000 });
+		await page.waitForURL((url) => !url.pathname.startsWith('/signin'), { timeout: 90000, waitUntil: 'domcontentloaded' });
 	}
 
 	/** Opens a workflow by id and waits for its nodes on the canvas. */
 	async function openWorkflow(id) {
-		await page.goto(`${baseUrl}/workflow/${id}`);
-		await byTestId('canvas-node').first().waitFor({ state: 'visible', timeout: 60000 });
+		await page.goto(`${baseUrl}/workflow/${id}`, { waitUntil: 'domcontentloaded' });
+		await byTestId('canvas-node').first().waitFor({ state: 'visible', timeout: 90000 });
 	}
 
 	/** Opens a node's parameter panel (NDV) by double-clicking it on the canvas. */
