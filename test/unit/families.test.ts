@@ -147,6 +147,22 @@ describe('the editor shows exactly one of each field, for every way of naming th
 		expect(seedream.full.endpoint).toBe('generations');
 	});
 
+	test('Edit with a model that takes images only as URLs (chat models, Seedream 4, OpenRouter): no uploads, no Endpoint, URLs offered, no mask', () => {
+		for (const values of [
+			{ model: rl('gemini-2.5-flash-image') },
+			{ model: rl('doubao-seedream-4-0-250828') },
+			{ model: rl('google/gemini-2.5-flash-image'), modelFamily: 'openrouter-images' },
+		]) {
+			const { top, full } = displayed({ operation: 'edit', ...values });
+			expectNoDuplicates(top);
+			expect(full.imageInputMode).toBe('json');
+			expect(optionValues(top.find((property) => property.name === 'imageInputMode'))).toEqual(['json']);
+			expect(names(top)).not.toContain('endpoint');
+			expect(names(top)).not.toContain('maskBinaryPropertyName');
+			expect(optionValues(top.find((property) => property.name === 'imageSource'))).toContain('urls');
+		}
+	});
+
 	test('the mask field shows only where a mask can be sent', () => {
 		expect(names(displayed({ operation: 'edit', model: rl('gpt-image-1'), imageInputMode: 'json' }).top)).toContain('maskBinaryPropertyName');
 		expect(names(displayed({ operation: 'edit', model: rl('doubao-seedream-3-0-t2i-250415'), imageInputMode: 'json' }).top)).not.toContain('maskBinaryPropertyName');

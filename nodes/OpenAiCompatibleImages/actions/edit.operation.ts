@@ -102,7 +102,8 @@ const GENERIC_ENDPOINT: JsonImageEndpoint = 'generations';
 function endpointProperties(): INodeProperties[] {
 	const byEndpoints = new Map<string, ModelFamily[]>();
 	for (const family of familiesWith('edit')) {
-		if (!family.jsonImages) continue;
+		// A family that takes JSON images in one place only has no Endpoint to choose.
+		if (!family.jsonImages || family.jsonImages.only) continue;
 		const key = family.jsonImages.endpoints.join(',');
 		byEndpoints.set(key, [...(byEndpoints.get(key) ?? []), family]);
 	}
@@ -159,11 +160,31 @@ function maskProperties(): INodeProperties[] {
 /** Image Input Mode offers URLs in JSON Body only to families that take them. */
 function inputModeProperties(): INodeProperties[] {
 	const editing = familiesWith('edit');
-	const withJson = editing.filter((family) => family.jsonImages);
-	const uploadOnly = editing.filter((family) => !family.jsonImages);
+	// Chat models and some providers take input images only as URLs in the request: no uploads.
+	const urlsOnly = editing.filter((family) => family.api === 'chat' || family.jsonImages?.only);
+	const withJson = editing.filter((family) => family.jsonImages && !urlsOnly.includes(family));
+	const uploadOnly = editing.filter((family) => !family.jsonImages && !urlsOnly.includes(family));
 	const both = IMAGE_INPUT_MODE;
 	const upload: INodeProperties = { ...IMAGE_INPUT_MODE, options: IMAGE_INPUT_MODE.options?.slice(0, 1) };
-	return [...forFamilies(both, withJson), ...forFamilies(upload, uploadOnly), whenModelIsExpression(both)];
+	const json: INodeProperties = {
+		...IMAGE_INPUT_MODE,
+		options: [
+			{
+				name: 'URLs in the Request',
+				value: 'json',
+				description: 'Input images go in the JSON request as URLs or data: URLs (binary data is sent as data: URLs)',
+			},
+		],
+		default: 'json',
+		description:
+			'This model takes input images only inside its JSON request: in the chat message as image_url parts, or in the provider\'s image field',
+	};
+	return [
+		...forFamilies(both, withJson),
+		...forFamilies(upload, uploadOnly),
+		...forFamilies(json, urlsOnly),
+		whenModelIsExpression(both),
+	];
 }
 
 /** "gpt-image-1, ...: up to 16 PNG, JPEG or WebP files under 50 MB each", from the model table. */
