@@ -140,6 +140,7 @@ describe('Chat completions: every answer shape becomes a binary item', () => {
 		const first = encodeImage('png', renderPromptImage('first', 10, 10));
 		const second = encodeImage('webp', renderPromptImage('second', 12, 12));
 		const third = encodeImage('jpeg', renderPromptImage('third', 14, 14));
+		const fourth = encodeImage('gif', renderPromptImage('fourth', 8, 8));
 		const hosted = server.serve('/files/third.jpg', third, 'image/jpeg');
 		const firstUrl = `data:image/png;base64,${first.toString('base64')}`;
 		server.respondNext({
@@ -151,6 +152,8 @@ describe('Chat completions: every answer shape becomes a binary item', () => {
 							content: [
 								{ type: 'text', text: `Two views:\n![a](${firstUrl})\nand ![b](${hosted} "the third")` },
 								{ type: 'image_url', image_url: `data:image/webp;base64,${second.toString('base64')}` },
+								// An image part with bare base64 (no data: prefix).
+								{ type: 'image', image: fourth.toString('base64') },
 							],
 							// The same first image again, as some gateways repeat it.
 							images: [{ type: 'image_url', image_url: { url: firstUrl } }],
@@ -162,8 +165,8 @@ describe('Chat completions: every answer shape becomes a binary item', () => {
 			},
 		});
 		const output = await run({ prompt: 'Views' });
-		expect(await Promise.all(output.map(async (item) => sha(await binaryBytes(item))))).toEqual([sha(first), sha(third), sha(second)]);
-		expect(output.map((item) => item.binary?.data.mimeType)).toEqual(['image/png', 'image/jpeg', 'image/webp']);
+		expect(await Promise.all(output.map(async (item) => sha(await binaryBytes(item))))).toEqual([sha(first), sha(third), sha(second), sha(fourth)]);
+		expect(output.map((item) => item.binary?.data.mimeType)).toEqual(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
 		expect(output[0].json.text).toBe('Two views:\n\nand');
 		expect(output[0].json.usage).toEqual({ total_tokens: 3 });
 	});

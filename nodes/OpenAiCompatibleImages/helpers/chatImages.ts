@@ -48,10 +48,16 @@ function decodeRaw(raw: Buffer): string {
 	return JSON.parse(`"${raw.toString('utf8')}"`) as string;
 }
 
-/** An image value: a data: URL, an http(s) URL, or bare base64 (given as `base64`). */
+/** Whether an image value is a URL (data: or with a scheme), not bare base64. */
+function isUrl(value: JsonText): boolean {
+	const start = value instanceof LongString ? value.raw.toString('latin1', 0, 16) : value.trim().slice(0, 16);
+	return /^(data:|[a-z][a-z0-9+.-]*:\\?\/)/i.test(start);
+}
+
+/** An image value: a data: URL, an http(s) URL, or bare base64 (always so when `base64`). */
 function entryOf(value: unknown, base64 = false): ImageEntry | undefined {
 	if (!isText(value)) return undefined;
-	if (base64) return { base64: value };
+	if (base64 || !isUrl(value)) return { base64: value };
 	return { url: value instanceof LongString ? value : value.trim() };
 }
 
