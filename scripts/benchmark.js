@@ -100,7 +100,8 @@ function workflowFor(workload, variant, credentials) {
 						model: { __rl: true, mode: 'id', value: workload.model },
 						prompt: '={{ $json.prompt }}',
 						n,
-						size: workload.size,
+						// Each family's Size dropdown is a parameter of its own.
+						[workload.model === 'dall-e-3' ? 'sizeDallE3' : 'sizeDallE2']: workload.size,
 						options: {
 							...(variant.concurrency ? { concurrency: variant.concurrency } : {}),
 							...(variant.responseFormat ? { response_format: variant.responseFormat } : {}),

@@ -76,6 +76,8 @@ export interface FieldRule {
 	check?: (value: string) => string | undefined;
 	/** What the UI says is allowed, for free-form fields. */
 	hint?: string;
+	/** The node parameter of a main dropdown shared by several families; derived from the field and the first family when absent. */
+	parameter?: string;
 	/** An example value the UI shows in an empty free-form field. */
 	placeholder?: string;
 	/** The value the UI starts with, when it differs from what is sent by default (nothing). */
@@ -197,8 +199,8 @@ const GPT_IMAGE_SIZES = ['auto', '1024x1024', '1536x1024', '1024x1536'] as const
 
 /** Fields every GPT image model shares; the entries below add or override. */
 const GPT_IMAGE_FIELDS: ModelFamily['fields'] = {
-	size: { values: GPT_IMAGE_SIZES, default: 'auto' },
-	quality: { values: ['auto', 'low', 'medium', 'high'], default: 'auto' },
+	size: { values: GPT_IMAGE_SIZES, default: 'auto', parameter: 'sizeGptImage' },
+	quality: { values: ['auto', 'low', 'medium', 'high'], default: 'auto', parameter: 'qualityGptImage' },
 	background: { values: ['auto', 'transparent', 'opaque'] },
 	output_format: { values: ['png', 'jpeg', 'webp'] },
 	output_compression: {

@@ -110,7 +110,7 @@ function casesWorkflow() {
 	const nodes = FIELD_CASES.filter((c) => !c.tool).map((c) =>
 		imageNode(c.node, { model: modelId(c.model), ...(c.modelFamily ? { modelFamily: c.modelFamily } : {}) }),
 	);
-	nodes.push(imageNode('Switch dall-e-3 to gpt-image-1', { model: modelId('dall-e-3'), size: '1792x1024' }));
+	nodes.push(imageNode('Switch dall-e-3 to gpt-image-1', { model: modelId('dall-e-3'), sizeDallE3: '1792x1024' }));
 	for (const model of NOTICE_MODELS) nodes.push(imageNode(`Edit ${model}`, { operation: 'edit', model: modelId(model) }));
 	const agent = {
 		id: 'agent',
@@ -256,16 +256,14 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 			async () => {
 				await ctx.ed.openNode('Switch dall-e-3 to gpt-image-1');
 				const before = await ctx.ed.visibleParameters();
-				expect(before.find((p) => p.name === 'size')).toMatchObject({ red: false });
+				expect(before.find((p) => p.label === 'Size')).toMatchObject({ red: false });
 				await ctx.ed.setModelId('gpt-image-1');
 				const after = await ctx.ed.visibleParameters();
 				const red = after.filter((p) => p.red);
 				expect({ red: red.map((p) => p.label), issues: red.length ? await ctx.ed.issueTexts() : [] }).toEqual({ red: [], issues: [] });
 				expect(after.map((p) => p.label).sort()).toEqual([...expected.generatePanel(expected.familyOf('gpt-image-1')).labels].sort());
 			},
-			// Seen on n8n 2.41.1 with main at 9fe8913 (after d38f843), whether the model is typed
-			// (fill or key by key), picked From List, or Size was picked in the panel first.
-			{ knownBug: 'Size keeps 1792x1024, outlined red: "The value "1792x1024" is not supported!"' },
+
 		);
 	});
 

@@ -95,7 +95,7 @@ describe.each([
 			mask: { data: mask, fileName: 'mask.png' },
 		});
 		const output = await edit(
-			{ model: model('dall-e-2'), prompt: 'Add a red hat', n: 2, size: '256x256', maskBinaryPropertyName: 'mask', options: { user: 'user-7' } },
+			{ model: model('dall-e-2'), prompt: 'Add a red hat', n: 2, sizeDallE2: '256x256', maskBinaryPropertyName: 'mask', options: { user: 'user-7' } },
 			{ items: input },
 		);
 		const [request] = server.imageRequests();
@@ -133,8 +133,8 @@ describe.each([
 				prompt: 'Put them in one gift basket',
 				binaryPropertyName: 'first, second ,third',
 				n: 2,
-				size: '1024x1536',
-				quality: 'high',
+				sizeGptImage: '1024x1536',
+				qualityGptImage: 'high',
 				options: {
 					background: 'transparent',
 					output_format: 'webp',
@@ -215,7 +215,7 @@ describe.each([
 		const image = png(32, 32);
 		const input = await items({ photo: { data: image, fileName: 'Source.PNG', mimeType: 'application/octet-stream' } });
 		const output = await variation(
-			{ model: model('dall-e-2'), binaryPropertyName: 'photo', n: 2, size: '512x512', options: { response_format: 'url', user: 'u9' } },
+			{ model: model('dall-e-2'), binaryPropertyName: 'photo', n: 2, sizeDallE2: '512x512', options: { response_format: 'url', user: 'u9' } },
 			{ items: input },
 		);
 		const [request] = server.imageRequests();

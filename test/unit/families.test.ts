@@ -54,6 +54,9 @@ function displayed(values: INodeParameters, type = description) {
 }
 
 const names = (properties: INodeProperties[]) => properties.map((property) => property.name);
+/** The displayed property of a main field, found by its label as the user sees it (each family's dropdown is its own parameter). */
+const LABELS: Record<string, string> = { size: 'Size', quality: 'Quality', style: 'Style', aspect_ratio: 'Aspect Ratio', resolution: 'Resolution' };
+const fieldIn = (properties: INodeProperties[], field: string) => properties.find((property) => property.displayName === LABELS[field]);
 const optionValues = (property: INodeProperties | undefined) =>
 	(property?.options ?? []).map((option) => (option as { value: string }).value);
 
@@ -85,9 +88,10 @@ describe('the editor shows exactly one of each field, for every way of naming th
 	test.each(cases)('%s: the family\'s own Size, Quality and Style', (_name, values, familyId) => {
 		const { top } = displayed({ operation: 'generate', ...values });
 		expectNoDuplicates(top);
+		expect(top.map((property) => property.displayName)).toEqual([...new Set(top.map((property) => property.displayName))]);
 		const expected = family(familyId);
 		for (const field of ['size', 'quality', 'style', 'aspect_ratio', 'resolution'] as const) {
-			const property = top.find((entry) => entry.name === field);
+			const property = fieldIn(top, field);
 			const rule = expected.fields[field];
 			expect([field, property !== undefined]).toEqual([field, rule !== undefined]);
 			if (rule?.values) expect(optionValues(property)).toEqual(rule.values);
@@ -120,11 +124,11 @@ describe('the editor shows exactly one of each field, for every way of naming th
 	test('the AI Agent tool with a literal model: its dropdowns become text fields with the allowed values', () => {
 		const { top } = displayed({ operation: 'generate', model: rl('dall-e-3') }, toolDescription);
 		expectNoDuplicates(top);
-		const quality = top.find((property) => property.name === 'quality');
+		const quality = fieldIn(top, 'quality');
 		expect(quality).toMatchObject({ type: 'string', default: 'standard' });
 		expect(quality?.description).toMatch(/Allowed: one of standard, hd/);
 		// The regular node keeps its dropdown.
-		expect(displayed({ operation: 'generate', model: rl('dall-e-3') }).top.find((property) => property.name === 'quality')?.type).toBe('options');
+		expect(displayed({ operation: 'generate', model: rl('dall-e-3') }).top.find((property) => property.displayName === 'Quality')?.type).toBe('options');
 	});
 
 	test('Edit with dall-e-3 shows a notice naming the models that can edit, and no edit fields', () => {
@@ -178,22 +182,16 @@ describe('the editor shows exactly one of each field, for every way of naming th
 		expect(seed?.default).toBe(-1);
 	});
 
-	test('a value carries over to the new family only where it is accepted', () => {
-		// The editor (removeMismatchedOptionValues) drops a value that the newly shown dropdown does not offer.
-		const offered = (model: string) => optionValues(displayed({ operation: 'generate', model: rl(model) }).top.find((property) => property.name === 'size'));
-		expect(offered('dall-e-3')).toContain('1792x1024');
-		expect(offered('gpt-image-1')).not.toContain('1792x1024');
-		expect(offered('gpt-image-1')).toContain('1024x1024');
-		// That check runs on the parameters without their defaults (Model Family's "detect" absent):
-		// the dropdown of the new family still shows there, so the editor drops the foreign value.
-		const withoutDefaults = { operation: 'generate', model: rl('gpt-image-1'), size: '1792x1024', prompt: 'a' };
-		const sizes = description.properties.filter((property) => property.name === 'size' && property.type === 'options');
-		const shownThere = sizes.filter((size) => NodeHelpers.displayParameter(withoutDefaults, size, node, description));
-		expect(shownThere.map(optionValues)).toEqual([['auto', '1024x1024', '1536x1024', '1024x1536']]);
-		for (const size of sizes) {
-			const keys = [...Object.keys(size.displayOptions?.show ?? {}), ...Object.keys(size.displayOptions?.hide ?? {})];
-			expect(keys.includes('model') || keys.includes('modelFamily')).toBe(true);
-		}
+	test('switching model: the new family\'s dropdown starts from its own default, no foreign value is left', () => {
+		// Each family's Size dropdown is its own parameter: the dall-e-3 value stays with the
+		// dall-e-3 parameter, which n8n drops once it is hidden, and gpt-image-1's starts at its default.
+		const before = normalized({ operation: 'generate', model: rl('dall-e-3'), prompt: 'a', sizeDallE3: '1792x1024' });
+		expect(before.sizeDallE3).toBe('1792x1024');
+		const after = normalized({ ...before, model: rl('gpt-image-1') });
+		expect(after).not.toHaveProperty('sizeDallE3');
+		expect(after.sizeGptImage).toBe('auto');
+		const sizes = description.properties.filter((property) => property.displayName === 'Size' && property.type === 'options');
+		expect(new Set(sizes.map((property) => property.name)).size).toBe(new Set(sizes.map((property) => JSON.stringify(optionValues(property)))).size);
 	});
 });
 
@@ -211,12 +209,12 @@ describe('the run sends what the editor showed', () => {
 	});
 
 	test('an Azure deployment name with Model Family GPT Image gets Quality and Output Format', async () => {
-		const body = await sent({ model: rl('my-gpt-image'), modelFamily: 'gpt-image', quality: 'high', options: { output_format: 'jpeg', output_compression: 80 } });
+		const body = await sent({ model: rl('my-gpt-image'), modelFamily: 'gpt-image', qualityGptImage: 'high', options: { output_format: 'jpeg', output_compression: 80 } });
 		expect(body).toMatchObject({ model: 'my-gpt-image', quality: 'high', output_format: 'jpeg', output_compression: 80, size: 'auto' });
 	});
 
 	test('an expression model with its family chosen sends that family\'s fields', async () => {
-		const body = await sent({ model: rl('={{ $json.model }}'), modelFamily: 'dall-e-3', size: '1792x1024' }, { model: 'team-dalle' });
+		const body = await sent({ model: rl('={{ $json.model }}'), modelFamily: 'dall-e-3', sizeDallE3: '1792x1024' }, { model: 'team-dalle' });
 		expect(body).toMatchObject({ model: 'team-dalle', size: '1792x1024', quality: 'standard', style: 'vivid' });
 	});
 

@@ -20,7 +20,7 @@ const generate = (parameters: Record<string, unknown>, extra: Partial<Parameters
 
 describe('Generate: what each model family sends', () => {
 	test('dall-e-3 sends its own fields, b64_json by default, one call per image', async () => {
-		const output = await generate({ model: model('dall-e-3'), prompt: 'A red fox', n: 2, size: '1792x1024', quality: 'hd', style: 'natural' });
+		const output = await generate({ model: model('dall-e-3'), prompt: 'A red fox', n: 2, sizeDallE3: '1792x1024', qualityDallE3: 'hd', styleDallE3: 'natural' });
 		const bodies = server.imageRequests().map((request) => request.body);
 		expect(bodies).toEqual([
 			{ model: 'dall-e-3', prompt: 'A red fox', n: 1, size: '1792x1024', quality: 'hd', style: 'natural', response_format: 'b64_json' },
@@ -32,7 +32,7 @@ describe('Generate: what each model family sends', () => {
 	});
 
 	test('dall-e-2 sends size, response_format and user; never quality or style', async () => {
-		await generate({ model: model('dall-e-2'), prompt: 'A cat', n: 3, size: '512x512', options: { user: 'user-42', response_format: 'url' } });
+		await generate({ model: model('dall-e-2'), prompt: 'A cat', n: 3, sizeDallE2: '512x512', options: { user: 'user-42', response_format: 'url' } });
 		expect(server.imageRequests().map((request) => request.body)).toEqual([
 			{ model: 'dall-e-2', prompt: 'A cat', n: 3, size: '512x512', response_format: 'url', user: 'user-42' },
 		]);
@@ -43,8 +43,8 @@ describe('Generate: what each model family sends', () => {
 			model: model('gpt-image-1'),
 			prompt: 'A logo',
 			n: 2,
-			size: '1536x1024',
-			quality: 'high',
+			sizeGptImage: '1536x1024',
+			qualityGptImage: 'high',
 			options: { background: 'transparent', output_format: 'webp', output_compression: 80, moderation: 'low', user: 'u1' },
 		});
 		expect(server.imageRequests()[0].body).toEqual({
@@ -112,7 +112,7 @@ describe('Generate: validation before any request', () => {
 		['prompt too long for dall-e-3', { model: model('dall-e-3'), prompt: 'x'.repeat(4001) }, /limit is 4000/],
 		['n of 0', { model: model('gpt-image-1'), prompt: 'a', n: 0 }, /Number of Images must be a whole number from 1 to 10, not 0/],
 		['n of 11', { model: model('dall-e-2'), prompt: 'a', n: 11 }, /from 1 to 10, not 11/],
-		['size dall-e-3 does not take', { model: model('dall-e-3'), prompt: 'a', size: '256x256' }, /Size "256x256" is not accepted by DALL·E 3 models/],
+		['size dall-e-3 does not take', { model: model('dall-e-3'), prompt: 'a', sizeDallE3: '256x256' }, /Size "256x256" is not accepted by DALL·E 3 models/],
 		['gpt-image-2 side not divisible by 16', { model: model('gpt-image-2'), prompt: 'a', size: '1000x1000' }, /multiples of 16/],
 		['gpt-image-2 ratio beyond 3:1', { model: model('gpt-image-2'), prompt: 'a', size: '3840x1024' }, /between 1:3 and 3:1/],
 		['gpt-image-2 too large', { model: model('gpt-image-2'), prompt: 'a', size: '4096x2304' }, /3840x2160/],
@@ -122,7 +122,7 @@ describe('Generate: validation before any request', () => {
 		['malformed extra JSON', { model: model('flux-dev'), prompt: 'a', options: { extraBody: '{"a": ' } }, /Extra Body Fields \(JSON\) is not valid JSON/],
 		['extra JSON that is an array', { model: model('flux-dev'), prompt: 'a', options: { extraBody: '[1]' } }, /must be a JSON object/],
 		['empty model', { model: model(''), prompt: 'a' }, /Model is required/],
-		['quality dall-e-3 does not take', { model: model('dall-e-3'), prompt: 'a', quality: 'ultra' }, /Quality "ultra" is not accepted by DALL·E 3 models/],
+		['quality dall-e-3 does not take', { model: model('dall-e-3'), prompt: 'a', qualityDallE3: 'ultra' }, /Quality "ultra" is not accepted by DALL·E 3 models/],
 	];
 
 	test.each(cases)('%s', async (_name, parameters, message) => {
@@ -131,7 +131,7 @@ describe('Generate: validation before any request', () => {
 	});
 
 	test('the error names the allowed values', async () => {
-		const error = await generate({ model: model('dall-e-3'), prompt: 'a', size: '256x256' }).catch((caught) => caught);
+		const error = await generate({ model: model('dall-e-3'), prompt: 'a', sizeDallE3: '256x256' }).catch((caught) => caught);
 		expect(error.description).toBe('Use one of: 1024x1024, 1792x1024, 1024x1792.');
 	});
 

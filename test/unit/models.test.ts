@@ -54,7 +54,7 @@ describe('family detection', () => {
 
 describe('the UI follows the model', () => {
 	test('dall-e-3 shows size, quality and style with its own defaults', () => {
-		expect(shown({ operation: 'generate', model: rl('dall-e-3') })).toMatchObject({ size: '1024x1024', quality: 'standard', style: 'vivid', n: 1 });
+		expect(shown({ operation: 'generate', model: rl('dall-e-3') })).toMatchObject({ sizeDallE3: '1024x1024', qualityDallE3: 'standard', styleDallE3: 'vivid', n: 1 });
 		expect(optionsShown({ operation: 'generate', model: rl('dall-e-3') })).toEqual(
 			expect.arrayContaining(['response_format', 'user', 'extraBody', 'concurrency']),
 		);
@@ -63,8 +63,8 @@ describe('the UI follows the model', () => {
 
 	test('gpt-image-1 shows GPT image fields and never response_format or style', () => {
 		const parameters = shown({ operation: 'generate', model: rl('gpt-image-1') });
-		expect(parameters).toMatchObject({ size: 'auto', quality: 'auto' });
-		expect(parameters).not.toHaveProperty('style');
+		expect(parameters).toMatchObject({ sizeGptImage: 'auto', qualityGptImage: 'auto' });
+		expect(parameters).not.toHaveProperty('styleDallE3');
 		const options = optionsShown({ operation: 'generate', model: rl('gpt-image-1') });
 		expect(options).toEqual(expect.arrayContaining(['background', 'output_format', 'moderation', 'user']));
 		expect(options).not.toContain('response_format');
@@ -78,8 +78,8 @@ describe('the UI follows the model', () => {
 
 	test('dall-e-2 shows size only, no quality', () => {
 		const parameters = shown({ operation: 'generate', model: rl('dall-e-2') });
-		expect(parameters).toMatchObject({ size: '1024x1024' });
-		expect(parameters).not.toHaveProperty('quality');
+		expect(parameters).toMatchObject({ sizeDallE2: '1024x1024' });
+		expect(Object.keys(parameters).filter((name) => name.startsWith('quality'))).toEqual([]);
 	});
 
 	test('another model shows a free size and the provider fields', () => {
@@ -90,7 +90,7 @@ describe('the UI follows the model', () => {
 	});
 
 	test('size options of each family are the table values', () => {
-		const sizes = description.properties.filter((property) => property.name === 'size' && property.type === 'options');
+		const sizes = description.properties.filter((property) => property.displayName === 'Size' && property.type === 'options');
 		const values = sizes.map((property) => (property.options ?? []).map((option) => (option as { value: string }).value));
 		expect(values).toEqual(
 			expect.arrayContaining([

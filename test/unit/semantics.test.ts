@@ -129,7 +129,7 @@ describe('Redaction covers what a server sent, never the user’s own text', () 
 
 	test('a validation error naming the user’s value is not redacted; an upstream error echoing the header is', async () => {
 		const output = await runNode({
-			parameters: { operation: 'generate', model: model('dall-e-3'), prompt: '={{ $json.prompt }}', n: 1, size: '={{ $json.size }}' },
+			parameters: { operation: 'generate', model: model('dall-e-3'), prompt: '={{ $json.prompt }}', n: 1, sizeDallE3: '={{ $json.size }}' },
 			items: [{ json: { prompt: 'A', size: 'marketing' } }, { json: { prompt: 'B', size: '1024x1024' } }],
 			credentials: withTeamHeader() as never,
 			continueOnFail: true,

@@ -263,7 +263,10 @@ function fieldProperties(field: BodyField, operations: readonly Operation[], inC
 	const groups = groupsOf(field, operations);
 	const properties = groups.flatMap(({ rule, families, operations: ops }) =>
 		forFamilies(
-			propertyFor(field, rule, { [operationKey]: ops, ...fieldConditions(rule, inCollection) }),
+			{
+				...propertyFor(field, rule, { [operationKey]: ops, ...fieldConditions(rule, inCollection) }),
+				name: inCollection ? field : parameterName(field, rule, families),
+			},
 			families,
 			{ inCollection },
 		).flatMap((property) => withToolTwin(property, rule)),
@@ -278,6 +281,36 @@ function fieldProperties(field: BodyField, operations: readonly Operation[], inC
 		properties.push(genericFor(field, relevant, { [operationKey]: varying }, inCollection));
 	}
 	return properties;
+}
+
+function pascal(id: string): string {
+	return id
+		.split(/[^a-z0-9]+/i)
+		.map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+		.join('');
+}
+
+/**
+ * The parameter a main field is stored in. Each family's dropdown is a parameter of its own
+ * (sizeDallE3, sizeGptImageMini, ...): the editor keeps a value across same-named parameters
+ * and outlines it red when the new family's list lacks it, so after a model change the new
+ * family's dropdown starts from its own default. Text fields, and the generic field for models
+ * given as expressions, share the field's own name.
+ */
+function parameterName(field: BodyField, rule: FieldRule, families: readonly ModelFamily[]): string {
+	if (!rule.values) return field;
+	if (rule.parameter) return rule.parameter;
+	return `${field.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase())}${pascal(families[0].id)}`;
+}
+
+/**
+ * The parameter the editor showed for a main field of this family and operation (the generic
+ * one when the model is an expression and the family is detected).
+ */
+export function mainParameterName(field: BodyField, family: ModelFamily, operation: Operation, generic: boolean): string {
+	if (generic) return field;
+	const group = groupsOf(field, [operation]).find((candidate) => candidate.families.includes(family));
+	return group ? parameterName(field, group.rule, group.families) : field;
 }
 
 /** Main fields of an operation (Size, Quality, Style): exactly one of each shows for any model. */

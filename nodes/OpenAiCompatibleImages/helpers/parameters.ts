@@ -1,6 +1,6 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 
-import { BODY_FIELDS, BODY_FIELD_UI } from '../description/bodyFields';
+import { BODY_FIELDS, BODY_FIELD_UI, mainParameterName } from '../description/bodyFields';
 import { MODEL_FAMILY } from '../description/familyDisplay';
 import {
 	DETECT_FAMILY,
@@ -255,7 +255,9 @@ export function readBodyFields(
 	for (const field of BODY_FIELDS) {
 		const rule = fieldRule(family, field, operation);
 		const main = BODY_FIELD_UI[field].main === true;
-		const raw = main ? ctx.getNodeParameter(field, itemIndex, rule?.default ?? '') : opts[field];
+		const raw = main
+			? ctx.getNodeParameter(mainParameterName(field, family, operation, strict), itemIndex, rule?.default ?? '')
+			: opts[field];
 		if (!rule) {
 			if (strict && main && raw !== undefined && raw !== null && raw !== '') {
 				throw invalid(ctx, itemIndex, `${BODY_FIELD_UI[field].displayName} ${describe(raw)} cannot be sent: ${family.displayName} models take no ${BODY_FIELD_UI[field].displayName.toLowerCase()}`, `Clear ${BODY_FIELD_UI[field].displayName}, or make its expression give an empty value for this model.`);
