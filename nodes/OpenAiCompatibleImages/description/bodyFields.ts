@@ -220,12 +220,11 @@ function genericFor(
 		.map(({ rule, families }) => `${modelsOf(families)}: ${allowed(rule) || 'any value'}`)
 		.join('. ');
 	const emptyMeans = ui.type === 'options' ? ' Empty sends the model\'s default.' : '';
-	const numbers = groups.map(({ rule }) => rule);
 	const property: INodeProperties = {
 		displayName: ui.displayName,
 		name: field,
 		type: ui.type === 'options' ? 'string' : ui.type,
-		default: ui.type === 'options' ? '' : initialValue(ui, numbers[0]),
+		default: ui.type === 'options' ? '' : initialValue(ui, groups[0].rule),
 		description: sentence(`${ui.description}. The model is set by an expression, so the node checks the value when it runs. ${perFamily}.${emptyMeans}`),
 		displayOptions: { show },
 	};
@@ -292,7 +291,7 @@ function pascal(id: string): string {
 
 /**
  * The parameter a main field is stored in. Each family's dropdown is a parameter of its own
- * (sizeDallE3, sizeGptImageMini, ...): the editor keeps a value across same-named parameters
+ * (sizeDallE3, sizeGptImage, ...): the editor keeps a value across same-named parameters
  * and outlines it red when the new family's list lacks it, so after a model change the new
  * family's dropdown starts from its own default. Text fields, and the generic field for models
  * given as expressions, share the field's own name.
@@ -303,14 +302,23 @@ function parameterName(field: BodyField, rule: FieldRule, families: readonly Mod
 	return `${field.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase())}${pascal(families[0].id)}`;
 }
 
+const parameterNames = new Map<string, string>();
+
 /**
  * The parameter the editor showed for a main field of this family and operation (the generic
  * one when the model is an expression and the family is detected).
  */
 export function mainParameterName(field: BodyField, family: ModelFamily, operation: Operation, generic: boolean): string {
 	if (generic) return field;
-	const group = groupsOf(field, [operation]).find((candidate) => candidate.families.includes(family));
-	return group ? parameterName(field, group.rule, group.families) : field;
+	// Read for every item: the grouping over the table is worked out once per field, family and operation.
+	const key = `${field} ${family.id} ${operation}`;
+	let name = parameterNames.get(key);
+	if (name === undefined) {
+		const group = groupsOf(field, [operation]).find((candidate) => candidate.families.includes(family));
+		name = group ? parameterName(field, group.rule, group.families) : field;
+		parameterNames.set(key, name);
+	}
+	return name;
 }
 
 /** Main fields of an operation (Size, Quality, Style): exactly one of each shows for any model. */
