@@ -19,6 +19,7 @@ const n8n = require('../../scripts/lib/n8n');
 const { startImageServer } = require('../server/image-server');
 const { encodePng, renderPromptImage } = require('../server/images');
 const { startAgentModel } = require('../server/agent-model');
+const { startPublicInternet } = require('../server/public-internet');
 const { selectedMajors } = require('./majors');
 const wf = require('./workflows');
 
@@ -155,6 +156,7 @@ function describeMajor(major) {
 						wf.continueOnFailWorkflow(),
 						wf.errorOutputWorkflow(),
 						wf.fewerImagesWorkflow(),
+						wf.rebindWorkflow(),
 						wf.agentToolWorkflow(major),
 						wf.faultsWorkflow(),
 						wf.chatWorkflow(),
@@ -523,13 +525,50 @@ function describeMajor(major) {
 			]);
 		});
 
+		test('Behind an HTTPS proxy, an image host whose name answers a public address, then an internal one (DNS rebinding): the image comes from the public address, certificate checked by name; the internal service gets nothing', async () => {
+			const { id, nodeName, host, publicAddress } = wf.REBIND;
+			const fixture = (name) => fs.readFileSync(path.join(REPO, 'test', 'fixtures', name), 'utf8');
+			// "The public internet" behind n8n's HTTPS_PROXY; the internal service on 127.0.0.2 (NO_PROXY).
+			const internet = await startPublicInternet({ tls: { key: fixture('rebind-test.key'), cert: fixture('rebind-test.crt') } });
+			const internal = await startImageServer({ host: '127.0.0.2' });
+			try {
+				const png = encodePng(renderPromptImage('public host', 8, 8));
+				internet.serve('/img.png', png);
+				internal.serve('/img.png', encodePng(renderPromptImage('internal', 8, 8)));
+				ctx.images.respondNext({ json: { created: 1, data: [{ url: `https://${host}/img.png` }] } });
+				const run = await execute(id, {
+					NODE_OPTIONS: `--require ${path.join(__dirname, 'fake-dns.js')}`,
+					E2E_FAKE_DNS: JSON.stringify({ [host]: [[publicAddress], ['127.0.0.2']] }),
+					// The test certificate for images.rebind.test, trusted like a real CA's.
+					NODE_EXTRA_CA_CERTS: path.join(REPO, 'test', 'fixtures', 'rebind-test.crt'),
+					HTTPS_PROXY: internet.url,
+					NO_PROXY: '127.0.0.1,127.0.0.2,localhost',
+				});
+				const [item] = n8n.nodeOutput(run, nodeName);
+				expect(item.json).toMatchObject({ url: `https://${host}/img.png`, mimeType: 'image/png' });
+				expect(n8n.readBinary(ctx.userFolder, item.binary.data).equals(png)).toBe(true);
+				// 2.x: the tunnel goes to the address the node checked; the certificate was checked against the
+				// name (the TLS server name). 1.x cannot resolve names for the node, so it asks the proxy by name.
+				const expected = major === '1' ? `${host}:443` : `${publicAddress}:443`;
+				expect(internet.requests).toEqual([{ method: 'CONNECT', target: expected, servername: host, host }]);
+				expect(internal.requests).toHaveLength(0);
+			} finally {
+				await Promise.all([internet.close(), internal.close()]);
+			}
+		});
+
 		test('Upstream faults in one batch with Continue On Fail: every item is an image or a clear error item', async () => {
 			const { cases, nodeName } = wf.FAULTS;
-			for (const [prompt, behaviour] of cases) {
+			for (const [prompt, given] of cases) {
+				const behaviour = typeof given === 'function' ? given(ctx.images) : given;
 				if (Object.keys(behaviour).length) ctx.images.respondNext({ ...behaviour, when: (request) => request.body && request.body.prompt === prompt });
 			}
 			const run = await execute('E2eFaultBatch001');
 			const items = n8n.nodeOutput(run, nodeName);
+			// Nothing the internal service holds reaches the output; 2.x does not even ask it (1.x asks,
+			// sees the address it connected to, and reads nothing).
+			expect(JSON.stringify(items)).not.toMatch(/hunter2|internal-admin"/);
+			expect(ctx.images.requests.filter((request) => request.path === wf.FAULTS.privateFile)).toHaveLength(major === '1' ? 1 : 0);
 			expect(items).toHaveLength(cases.length);
 			cases.forEach(([prompt, , expected], index) => {
 				const item = items[index];

@@ -284,6 +284,19 @@ function fewerImagesWorkflow() {
 }
 
 /**
+ * 3c'. An https image URL whose host name answers a public address, then an internal one (DNS
+ * rebinding; the names are answered by test/e2e/fake-dns.js inside the n8n process).
+ */
+const REBIND = { id: 'E2eRebindHttps01', nodeName: 'Generate (rebinding host)', prompt: 'A lighthouse at dusk', host: 'images.rebind.test', publicAddress: '203.0.113.10' };
+
+function rebindWorkflow() {
+	return workflow(REBIND.id, 'E2E: image host that rebinds', [
+		trigger(),
+		imagesNode(REBIND.nodeName, { operation: 'generate', model: model('flux-dev'), prompt: REBIND.prompt, n: 1, options: { maxRetries: 0, timeout: 20 } }, [240, 0]),
+	], { Start: { main: [[link(REBIND.nodeName)]] } });
+}
+
+/**
  * 3d. An AI Agent that calls the node's Tool variant: manual trigger → AI Agent, with n8n's OpenAI
  * chat model (its credential's Base URL on the loopback agent model, test/server/agent-model.js)
  * and "Generate Image" (`<package>.openAiCompatibleImagesTool`, DALL·E 3, two images by URL,
@@ -344,10 +357,15 @@ function agentToolWorkflow(major) {
 	});
 }
 
+/** What an internal service behind the loopback name answers: never to be shown. */
+const PRIVATE_FILE = '/files/internal-admin.json';
+const PRIVATE_SECRET = Buffer.from('{"service":"internal-admin","db_password":"hunter2-e2e"}');
+
 /** Faults in real n8n: one item per upstream fault, Continue On Fail, no retries, a short timeout. */
 const FAULTS = {
+	privateFile: PRIVATE_FILE,
 	nodeName: 'Generate (faults)',
-	// prompt → [server behaviour, expected error (RegExp) or null for an image]
+	// prompt → [server behaviour (or a function of the server giving it), expected error (RegExp) or null for an image]
 	cases: [
 		['fine first', {}, null],
 		['fault 401 json', { status: 401, json: { error: { message: 'Invalid token for this group', type: 'new_api_error' } } }, /^Invalid token for this group \(HTTP 401\)$/],
@@ -360,6 +378,9 @@ const FAULTS = {
 		['fault malformed json', { status: 200, text: '{"data": [' }, /not a JSON object/],
 		['fault connection reset', { destroy: true }, /connection/i],
 		['fault never answers', { hang: true }, /did not answer within 3 s/],
+		// An image URL by a host name that resolves to loopback (not the Base URL's own name, 127.0.0.1):
+		// 2.x refuses it by what the name resolves to, 1.x by the address the connection went to.
+		['fault private image url', (server) => ({ json: { created: 1, data: [{ url: server.serve(PRIVATE_FILE, PRIVATE_SECRET, 'application/json').replace('127.0.0.1', 'localhost') }] } }), /^The image URL points at a private address: localhost:\d+ \((127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)\)$/],
 		['fine last', {}, null],
 	],
 };
@@ -502,6 +523,8 @@ module.exports = {
 	errorOutputWorkflow,
 	FEWER,
 	fewerImagesWorkflow,
+	REBIND,
+	rebindWorkflow,
 	AGENT,
 	agentToolWorkflow,
 	FAULTS,

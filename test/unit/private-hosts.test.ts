@@ -1,7 +1,7 @@
 /**
  * The private-host policy for image URLs, on loopback only: the Base URL on 127.0.0.1, image
  * hosts on 127.0.0.2, a redirect to such an address, and a host name (`localhost`) that resolves
- * to one. Nothing a refused (or non-image) private host answers is echoed.
+ * to one (DNS rebinding: dns-rebinding.test.ts). Nothing a refused (or non-image) private host answers is echoed.
  */
 import { startImageServer } from '../server/image-server';
 import { encodeImage, renderPromptImage } from '../server/images';
@@ -92,7 +92,7 @@ describe('Image URLs on private addresses', () => {
 		expect(api.requests.filter((request) => request.kind === 'download').map((request) => request.path)).toEqual(['/files/first.png', new URL(target).pathname]);
 	});
 
-	test('a host name that resolves to loopback (localhost) is refused by the address connected; nothing it sent is shown', async () => {
+	test('a host name that resolves to loopback (localhost) is refused by that address before anything is sent', async () => {
 		// Base URL on 127.0.0.2, so that 127.0.0.1 (which localhost resolves to) is not its own host.
 		answerWithUrl(`http://localhost:${api.port}/files/secret.json`);
 		api.serve('/files/secret.json', SECRET, 'application/json');
@@ -101,6 +101,7 @@ describe('Image URLs on private addresses', () => {
 			apiOnSecondAddress.respondNext({ json: { created: 1, data: [{ url: `http://localhost:${api.port}/files/secret.json` }] } });
 			const error = await failure(generate({}, { ...credentials, baseUrl: apiOnSecondAddress.baseUrl }));
 			expect(error.message).toMatch(new RegExp(`${REFUSED.source}localhost:${api.port} \\((127\\.0\\.0\\.1|::1|::ffff:127\\.0\\.0\\.1)\\)$`));
+			expect(api.requests.filter((request) => request.kind === 'download')).toHaveLength(0);
 		} finally {
 			await apiOnSecondAddress.close();
 		}

@@ -1,5 +1,5 @@
 /** Image downloads: the image URLs a provider answers with, fetched into n8n's binary storage. */
-import { NodeApiError, NodeOperationError, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, type IExecuteFunctions, type IHttpRequestOptions, type JsonObject } from 'n8n-workflow';
 
 import { detectImageFormat, imageDimensions, inspectImage, notAnImage, type StoredImage } from '../helpers/images';
 import { isPrivateAddress } from './addresses';
@@ -47,26 +47,73 @@ interface DownloadResponse extends ApiResponse {
 const MAX_REDIRECTS = 5;
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
-/**
- * The private address a host name resolves to, asked of n8n 2.x's egress filter with n8n's SSRF
- * rules enforced (it resolves the name; n8n 1.x has no such helper): undefined when the name
- * resolves to public addresses only, or cannot be checked this way.
- */
-async function resolvesToPrivate(ctx: IExecuteFunctions, url: URL): Promise<string | undefined> {
-	const helpers = ctx.helpers as { getSecureEgressFilter?: (policy: 'enforced') => { validateUrl: (url: string) => Promise<unknown> } };
-	if (typeof helpers.getSecureEgressFilter !== 'function') return undefined;
-	try {
-		const result = (await helpers.getSecureEgressFilter('enforced').validateUrl(url.href)) as { ok?: boolean; error?: { ip?: unknown } };
-		const ip = result?.ok === false && typeof result.error?.ip === 'string' ? result.error.ip : undefined;
-		return ip !== undefined && isPrivateAddress(ip) === true ? ip : undefined;
-	} catch {
-		return undefined;
-	}
+/** Where a hop's host name (or IP address) points, as checked against the private-host policy. */
+interface CheckedHost {
+	/** The address the request goes to: the first private one found, else the first public (IPv4 first). */
+	address: string;
+	isPrivate: boolean;
 }
 
-/** The address a response came from, when n8n's helper hands over the socket (Node's IncomingMessage). */
-function connectedAddress(body: BodyStream): string | undefined {
-	return (body as { socket?: { remoteAddress?: string } | null }).socket?.remoteAddress ?? undefined;
+/**
+ * The addresses a host name resolves to, asked of n8n 2.x's egress filter (its DNS lookup, with
+ * n8n's own SSRF rules when an administrator switched them on; node code cannot resolve names
+ * itself). Undefined where n8n has no such helper (1.x).
+ */
+async function resolveHost(ctx: IExecuteFunctions, hostname: string, signal: AbortSignal): Promise<string[] | undefined> {
+	if (typeof ctx.helpers.getSecureEgressFilter !== 'function') return undefined;
+	const lookup = ctx.helpers.getSecureEgressFilter().createSecureLookup();
+	return await new Promise<string[]>((resolve, reject) => {
+		const onAbort = () => reject(signal.reason);
+		signal.addEventListener('abort', onAbort, { once: true });
+		lookup(hostname, { all: true }, (error, found) => {
+			signal.removeEventListener('abort', onAbort);
+			if (error) reject(error);
+			else resolve(Array.isArray(found) ? found.map((entry) => entry.address) : [found]);
+		});
+	});
+}
+
+/** The hop's address: its IP literal, or what its host name resolves to (undefined when that cannot be asked). */
+async function checkHost(ctx: IExecuteFunctions, target: URL, signal: AbortSignal): Promise<CheckedHost | undefined> {
+	const literal = target.hostname.replace(/^\[|\]$/g, '');
+	const literalIsPrivate = isPrivateAddress(literal);
+	if (literalIsPrivate !== undefined) return { address: literal, isPrivate: literalIsPrivate };
+	const addresses = await resolveHost(ctx, target.hostname, signal);
+	if (!addresses?.length) return undefined;
+	const privateOne = addresses.find((address) => isPrivateAddress(address) !== false);
+	if (privateOne) return { address: privateOne, isPrivate: true };
+	return { address: addresses.find((address) => !address.includes(':')) ?? addresses[0], isPrivate: false };
+}
+
+/**
+ * The request for a hop. A host name that resolved to public addresses is connected to by the
+ * address just checked (with its name as Host header and TLS server name), so a second DNS answer
+ * at connect time cannot point the connection elsewhere (DNS rebinding).
+ */
+function hopRequest(target: URL, checked: CheckedHost | undefined): Pick<IHttpRequestOptions, 'url' | 'headers' | 'agentOptions'> {
+	// Uncompressed, so that the answer keeps its socket and so the address it came from (1.x).
+	const headers = { 'Accept-Encoding': 'identity' };
+	const isName = isPrivateAddress(target.hostname.replace(/^\[|\]$/g, '')) === undefined;
+	if (!checked || checked.isPrivate || !isName) return { url: target.href, headers };
+	const pinned = new URL(target.href);
+	pinned.hostname = checked.address.includes(':') ? `[${checked.address}]` : checked.address;
+	return {
+		url: pinned.href,
+		headers: { ...headers, Host: target.host },
+		...(target.protocol === 'https:' && { agentOptions: { servername: target.hostname } }),
+	};
+}
+
+/**
+ * The address a response came from, when n8n's helper hands over the socket (Node's
+ * IncomingMessage, n8n 1.x) and the connection went straight to the URL's host: a connection to
+ * another port went to an HTTP(S) proxy, which connects on n8n's behalf (and its address says
+ * nothing about the image host's).
+ */
+function connectedAddress(body: BodyStream, target: URL): string | undefined {
+	const socket = (body as { socket?: { remoteAddress?: string; remotePort?: number } | null }).socket;
+	const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
+	return socket?.remotePort === port ? socket.remoteAddress : undefined;
 }
 
 /**
@@ -78,10 +125,10 @@ function connectedAddress(body: BodyStream): string | undefined {
  * Private hosts: an image URL whose host is (or resolves to) a loopback, private, link-local,
  * CGNAT or cloud-metadata address is refused unless it is the Base URL's own host name or the
  * user allows private image hosts. Redirects are followed here, hop by hop, so that every hop is
- * checked: its host name when it is an IP address (before anything is sent) and the address the
- * connection actually went to (after connecting, before a byte of the answer is read; node code
- * cannot resolve names itself, and this also closes the DNS-rebinding gap). An answer whose
- * address cannot be seen (a compressed body) counts as private.
+ * checked before anything is sent to it: an IP address as it is, a host name by what it resolves
+ * to (n8n 2.x), and the request then goes to that checked address (no DNS-rebinding gap). On n8n
+ * 1.x, which cannot resolve names for the node, the address the connection went to is checked
+ * before a byte of the answer is read.
  */
 export async function downloadImage(
 	ctx: IExecuteFunctions,
@@ -104,23 +151,19 @@ export async function downloadImage(
 		);
 	}
 	const ownHost = new URL((await endpointFor(ctx, 'images/generations')).base).hostname.toLowerCase();
-	const trusted = (target: URL) => allowPrivateImageHosts || target.hostname.toLowerCase() === ownHost;
+	const isOwnHost = (target: URL) => target.hostname.toLowerCase() === ownHost;
 	// One attempt: request (hop by hop), check the first bytes, stream the rest into storage. A
 	// failure anywhere (reset, stall past the timeout) fails the attempt, and storage drops the partial file.
 	const attempt = async (signal: AbortSignal): Promise<DownloadResponse> => {
 		let target = parsed;
 		for (let hop = 0; ; hop++) {
 			const refuse = (address: string): DownloadResponse => ({ statusCode: 200, headers: {}, body: Buffer.alloc(0), refused: { host: target.host, address } });
-			const literal = target.hostname.replace(/^\[|\]$/g, '');
-			if (!trusted(target)) {
-				const refusedAddress = isPrivateAddress(literal) === undefined ? await resolvesToPrivate(ctx, target) : isPrivateAddress(literal) ? literal : undefined;
-				if (refusedAddress) return refuse(refusedAddress);
-			}
+			// The Base URL's own host is trusted by name; any other is checked before anything is sent.
+			const checked = isOwnHost(target) ? undefined : await checkHost(ctx, target, signal);
+			if (checked?.isPrivate && !allowPrivateImageHosts) return refuse(checked.address);
 			const answer = (await ctx.helpers.httpRequest({
 				method: 'GET',
-				url: target.href,
-				// Uncompressed, so that the answer keeps its socket and so the address it came from.
-				headers: { 'Accept-Encoding': 'identity' },
+				...hopRequest(target, checked),
 				encoding: 'stream',
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
@@ -131,13 +174,13 @@ export async function downloadImage(
 				abortSignal: signal,
 			})) as { statusCode: number; headers: ApiResponse['headers']; body: BodyStream };
 			const stream = answer.body;
-			// Where n8n hands over the socket (1.x), the address connected to is checked too: a name
-			// that resolved differently at connect time (DNS rebinding) is caught before reading.
-			const address = connectedAddress(stream);
-			const isPrivate = address === undefined ? isPrivateAddress(literal) === true || target.hostname.toLowerCase() === ownHost : isPrivateAddress(address) !== false;
-			if (isPrivate && !trusted(target)) {
+			// Where n8n hands over the socket (1.x, which cannot resolve names for the node), the address
+			// connected to is checked, before anything of the answer is read.
+			const connected = connectedAddress(stream, target);
+			const isPrivate = checked?.isPrivate === true || (connected !== undefined && isPrivateAddress(connected) !== false);
+			if (isPrivate && !allowPrivateImageHosts && !isOwnHost(target)) {
 				stream.destroy();
-				return refuse(address ?? literal);
+				return refuse(connected ?? checked?.address ?? target.hostname);
 			}
 			const location = answer.headers.location;
 			if (REDIRECT_STATUS.has(answer.statusCode) && typeof location === 'string') {
@@ -148,7 +191,7 @@ export async function downloadImage(
 				continue;
 			}
 			// A private host allowed by the option (not the Base URL's own): nothing of its answer is shown.
-			return await receive(answer, isPrivate && target.hostname.toLowerCase() !== ownHost, signal);
+			return await receive(answer, isPrivate && !isOwnHost(target), signal);
 		}
 	};
 	const receive = async (

@@ -1,0 +1,149 @@
+/**
+ * DNS rebinding, on loopback: a provider's image host name answers a public address when the node
+ * checks it and an internal one (127.0.0.2, "the internal service") to every later lookup. The
+ * node must connect to the address it checked. The system resolver is replaced for `*.rebind.test`
+ * names only; "the public internet" is a forward proxy on loopback (n8n's HTTP(S)_PROXY) that
+ * answers for public addresses and notes what each request asked for (an https tunnel: the address
+ * and the TLS server name; plain http: the URL, which n8n's proxy agent writes with the Host
+ * header's name). NO_PROXY sends loopback and every `*.rebind.test` name directly, so a request
+ * made by name connects by itself, looks the name up again and gets the internal address; only a
+ * request made to the checked (public) address reaches the proxy.
+ */
+import dns from 'node:dns';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { Container } from '@n8n/di';
+import { OutboundHttp } from '@n8n/backend-network';
+
+import { startImageServer } from '../server/image-server';
+import { encodeImage, renderPromptImage } from '../server/images';
+import { startPublicInternet } from '../server/public-internet';
+import { binaryBytes, runNode } from '../harness/n8n';
+
+type Server = Awaited<ReturnType<typeof startImageServer>>;
+
+const API_KEY = 'sk-rebind-test-key';
+/** TEST-NET-3 (RFC 5737): public for the node's policy, never routed; the proxy answers for it. */
+const PUBLIC_ADDRESS = '203.0.113.10';
+const publicPng = encodeImage('png', renderPromptImage('public', 8, 8));
+const internalPng = encodeImage('png', renderPromptImage('internal', 8, 8));
+const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', name), 'utf8');
+
+/** The answers each `*.rebind.test` name gives, in turn; the last one repeats. */
+const answers = new Map<string, string[][]>();
+const lookups: string[] = [];
+const realLookup = dns.lookup;
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+function fakeLookup(hostname: string, options: unknown, callback?: LookupCallback) {
+	const done = (typeof options === 'function' ? options : callback) as LookupCallback;
+	const sequence = answers.get(hostname);
+	if (!hostname.endsWith('.rebind.test') || !sequence) return (realLookup as (...args: unknown[]) => void)(hostname, options, callback);
+	lookups.push(hostname);
+	const addresses = (sequence.length > 1 ? sequence.shift() : sequence[0]) as string[];
+	const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
+	const entries = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+	process.nextTick(() => (all ? done(null, entries) : done(null, entries[0].address, entries[0].family)));
+}
+
+let api: Server;
+let internal: Server;
+let internet: Awaited<ReturnType<typeof startPublicInternet>>;
+const savedEnv = { HTTP_PROXY: process.env.HTTP_PROXY, HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
+
+beforeAll(async () => {
+	api = await startImageServer({ apiKey: API_KEY, imageSize: { width: 8, height: 8 } });
+	internal = await startImageServer({ host: '127.0.0.2' });
+	internet = await startPublicInternet({ tls: { key: fixture('rebind-test.key'), cert: fixture('rebind-test.crt') } });
+	process.env.HTTP_PROXY = internet.url;
+	process.env.HTTPS_PROXY = internet.url;
+	process.env.NO_PROXY = '127.0.0.1,127.0.0.2,localhost,.rebind.test';
+	(dns as { lookup: unknown }).lookup = fakeLookup;
+});
+afterAll(async () => {
+	(dns as { lookup: unknown }).lookup = realLookup;
+	for (const [key, value] of Object.entries(savedEnv)) {
+		if (value === undefined) delete process.env[key];
+		else process.env[key] = value;
+	}
+	await Promise.all([api.close(), internal.close(), internet.close()]);
+});
+beforeEach(() => {
+	api.reset();
+	internal.reset();
+	internet.reset();
+	internet.serve('/img.png', publicPng);
+	internal.serve('/img.png', internalPng);
+	answers.clear();
+	lookups.length = 0;
+});
+
+const generate = (imageUrl: string) => {
+	api.respondNext({ json: { created: 1, data: [{ url: imageUrl }] } });
+	return runNode({
+		parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: 'flux-dev' }, prompt: 'Rebind', options: { maxRetries: 0, timeout: 5 } } as never,
+		credentials: { baseUrl: api.baseUrl, apiKey: API_KEY, authentication: 'bearer' },
+	});
+};
+
+describe('A host name that answers a public address, then an internal one', () => {
+	test('the node downloads from the address it checked; the internal service gets nothing', async () => {
+		const imageUrl = `http://images.rebind.test:${internal.port}/img.png`;
+		answers.set('images.rebind.test', [[PUBLIC_ADDRESS], ['127.0.0.2']]);
+		const [item] = await generate(imageUrl);
+		expect(await binaryBytes(item)).toEqual(publicPng);
+		expect(item.json.url).toBe(imageUrl);
+		// One lookup (the check); the request went to that address (so through the proxy), with the name as its Host.
+		expect(lookups).toEqual(['images.rebind.test']);
+		expect(internet.requests).toEqual([{ method: 'GET', target: imageUrl, host: `images.rebind.test:${internal.port}` }]);
+		expect(internal.requests).toHaveLength(0);
+
+		// The same URL fetched by name, as the node did before: the connection's own lookup is the
+		// rebound one and reaches the internal service. This is the gap the check above closes.
+		const byName = (await Container.get(OutboundHttp).requests().request({ url: imageUrl, method: 'GET', encoding: 'arraybuffer' })) as ArrayBuffer;
+		expect(Buffer.from(byName)).toEqual(internalPng);
+		expect(internal.requests).toHaveLength(1);
+	});
+
+	test.each([
+		[[PUBLIC_ADDRESS], `${PUBLIC_ADDRESS}:443`],
+		[['2001:db8::10'], '[2001:db8::10]:443'],
+		// IPv4 first: many n8n hosts (Docker's default network) have no IPv6 route.
+		[['2001:db8::10', PUBLIC_ADDRESS], `${PUBLIC_ADDRESS}:443`],
+	])('https: the TLS connection goes to the checked address (%j) and sends the host name as server name', async (addresses, tunnel) => {
+		answers.set('images.rebind.test', [addresses, ['127.0.0.2']]);
+		const error = (await generate('https://images.rebind.test/img.png').then(
+			() => new Error('expected a failure'),
+			(caught: Error) => caught,
+		)) as Error & { description?: string };
+		// The test certificate is self-signed, so the download fails at the certificate, after the
+		// handshake showed what was asked for; certificate checks use that same server name.
+		expect(`${error.message} ${error.description}`).toMatch(/SELF_SIGNED_CERT|self[- ]signed certificate/i);
+		expect(internet.requests).toEqual([{ method: 'CONNECT', target: tunnel, servername: 'images.rebind.test' }]);
+		expect(internal.requests).toHaveLength(0);
+	});
+
+	test('a name that answers a public and an internal address is refused before anything is sent', async () => {
+		answers.set('mixed.rebind.test', [[PUBLIC_ADDRESS, '127.0.0.2']]);
+		const error = (await generate(`http://mixed.rebind.test:${internal.port}/img.png`).then(
+			() => new Error('expected a failure'),
+			(caught: Error) => caught,
+		)) as Error;
+		expect(error.message).toBe(`The image URL points at a private address: mixed.rebind.test:${internal.port} (127.0.0.2)`);
+		expect(internet.requests).toHaveLength(0);
+		expect(internal.requests).toHaveLength(0);
+	});
+
+	test('every redirect hop is checked and connected the same way', async () => {
+		// A public host redirects to a name that rebinds; at each hop the node connects to what it checked.
+		answers.set('start.rebind.test', [[PUBLIC_ADDRESS]]);
+		answers.set('next.rebind.test', [['203.0.113.20'], ['127.0.0.2']]);
+		internet.redirect('/go', `http://next.rebind.test:${internal.port}/img.png`);
+		const [item] = await generate('http://start.rebind.test:8080/go');
+		expect(await binaryBytes(item)).toEqual(publicPng);
+		expect(internet.requests.map((request) => request.target)).toEqual(['http://start.rebind.test:8080/go', `http://next.rebind.test:${internal.port}/img.png`]);
+		expect(lookups).toEqual(['start.rebind.test', 'next.rebind.test']);
+		expect(internal.requests).toHaveLength(0);
+	});
+});
