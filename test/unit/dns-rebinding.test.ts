@@ -1,8 +1,8 @@
 /**
  * DNS rebinding, on loopback: a provider's image host name answers a public address when the node
  * checks it and an internal one (127.0.0.2, "the internal service") to every later lookup. The
- * node must connect to the address it checked. The system resolver is replaced for `*.rebind.test`
- * names only; "the public internet" is a forward proxy on loopback (n8n's HTTP(S)_PROXY) that
+ * node must connect to the address it checked. The system resolver is replaced for the test's own
+ * names only (`answers`); "the public internet" is a forward proxy on loopback (n8n's HTTP(S)_PROXY) that
  * answers for public addresses and notes what each request asked for (an https tunnel: the address
  * and the TLS server name; plain http: the URL, which n8n's proxy agent writes with the Host
  * header's name). NO_PROXY sends loopback and every `*.rebind.test` name directly, so a request
@@ -30,8 +30,8 @@ const publicPng = encodeImage('png', renderPromptImage('public', 8, 8));
 const internalPng = encodeImage('png', renderPromptImage('internal', 8, 8));
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', name), 'utf8');
 
-/** The answers each `*.rebind.test` name gives, in turn; the last one repeats. */
-const answers = new Map<string, string[][]>();
+/** The answers each fake name gives, in turn (an error code instead of addresses: that error); the last one repeats. */
+const answers = new Map<string, Array<string[] | string>>();
 const lookups: string[] = [];
 const realLookup = dns.lookup;
 
@@ -39,9 +39,13 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | dn
 function fakeLookup(hostname: string, options: unknown, callback?: LookupCallback) {
 	const done = (typeof options === 'function' ? options : callback) as LookupCallback;
 	const sequence = answers.get(hostname);
-	if (!hostname.endsWith('.rebind.test') || !sequence) return (realLookup as (...args: unknown[]) => void)(hostname, options, callback);
+	if (!sequence) return (realLookup as (...args: unknown[]) => void)(hostname, options, callback);
 	lookups.push(hostname);
-	const addresses = (sequence.length > 1 ? sequence.shift() : sequence[0]) as string[];
+	const addresses = (sequence.length > 1 ? sequence.shift() : sequence[0]) as string[] | string;
+	if (typeof addresses === 'string') {
+		process.nextTick(() => done(Object.assign(new Error(`getaddrinfo ${addresses} ${hostname}`), { code: addresses, hostname }), ''));
+		return;
+	}
 	const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
 	const entries = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 	process.nextTick(() => (all ? done(null, entries) : done(null, entries[0].address, entries[0].family)));
@@ -79,10 +83,10 @@ beforeEach(() => {
 	lookups.length = 0;
 });
 
-const generate = (imageUrl: string) => {
+const generate = (imageUrl: string, options: Record<string, unknown> = {}) => {
 	api.respondNext({ json: { created: 1, data: [{ url: imageUrl }] } });
 	return runNode({
-		parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: 'flux-dev' }, prompt: 'Rebind', options: { maxRetries: 0, timeout: 5 } } as never,
+		parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: 'flux-dev' }, prompt: 'Rebind', options: { maxRetries: 0, timeout: 5, ...options } } as never,
 		credentials: { baseUrl: api.baseUrl, apiKey: API_KEY, authentication: 'bearer' },
 	});
 };
@@ -145,5 +149,26 @@ describe('A host name that answers a public address, then an internal one', () =
 		expect(internet.requests.map((request) => request.target)).toEqual(['http://start.rebind.test:8080/go', `http://next.rebind.test:${internal.port}/img.png`]);
 		expect(lookups).toEqual(['start.rebind.test', 'next.rebind.test']);
 		expect(internal.requests).toHaveLength(0);
+	});
+});
+
+describe('A host name n8n cannot resolve itself (only its proxy can)', () => {
+	const imageUrl = 'http://cdn.proxy-only.test:8080/img.png';
+
+	test('is not downloaded by default: nothing could be checked', async () => {
+		answers.set('cdn.proxy-only.test', ['ENOTFOUND']);
+		const error = (await generate(imageUrl).then(
+			() => new Error('expected a failure'),
+			(caught: Error) => caught,
+		)) as Error;
+		expect(error.message).toBe('Could not download the image from cdn.proxy-only.test:8080: the host name could not be resolved');
+		expect(internet.requests).toHaveLength(0);
+	});
+
+	test('with Allow Private Image Hosts it is asked of the proxy by name', async () => {
+		answers.set('cdn.proxy-only.test', ['ENOTFOUND']);
+		const [item] = await generate(imageUrl, { allowPrivateImageHosts: true });
+		expect(await binaryBytes(item)).toEqual(publicPng);
+		expect(internet.requests).toEqual([{ method: 'GET', target: imageUrl, host: 'cdn.proxy-only.test:8080' }]);
 	});
 });

@@ -159,7 +159,13 @@ export async function downloadImage(
 		for (let hop = 0; ; hop++) {
 			const refuse = (address: string): DownloadResponse => ({ statusCode: 200, headers: {}, body: Buffer.alloc(0), refused: { host: target.host, address } });
 			// The Base URL's own host is trusted by name; any other is checked before anything is sent.
-			const checked = isOwnHost(target) ? undefined : await checkHost(ctx, target, signal);
+			// With private hosts allowed, a name n8n cannot resolve (a proxy resolves it) is asked by name,
+			// its answers hidden as a private host's.
+			const checked = isOwnHost(target)
+				? undefined
+				: await checkHost(ctx, target, signal).catch(async (error: unknown) =>
+						allowPrivateImageHosts ? { address: target.hostname, isPrivate: true } : await Promise.reject(error),
+					);
 			if (checked?.isPrivate && !allowPrivateImageHosts) return refuse(checked.address);
 			const answer = (await ctx.helpers.httpRequest({
 				method: 'GET',
