@@ -201,6 +201,42 @@ function editor(page, server) {
 		return popperItems(parameters().locator('[data-test-id="collection-parameter-add"] input').first());
 	}
 
+	/**
+	 * The options added to the Options collection, in order: { label, value, red }; `value` is
+	 * what the input shows (a dropdown's chosen option name, a number or text as typed).
+	 */
+	async function collectionParameters() {
+		return parameters().evaluate((root) => {
+			const out = [];
+			for (const label of root.querySelectorAll('[class*="_collectionParameter_"] label.n8n-input-label[for]')) {
+				if (!label.checkVisibility()) continue;
+				const item = label.closest('.parameter-item, .multi-parameter') || label.parentElement;
+				const title = label.querySelector('[class*="_title_"]') || label;
+				const select = item.querySelector('.el-select');
+				const input = item.querySelector('input, textarea');
+				// A dropdown shows its choice as its input's value (or, in newer Element Plus, a selected-item span).
+				const chosen = select && select.querySelector('.el-select__selected-item:not(.is-transparent)');
+				const value = chosen ? chosen.textContent.replace(/\s+/g, ' ').trim() : input ? input.value : '';
+				out.push({
+					label: title.textContent.replace(/\s+/g, ' ').trim(),
+					value,
+					red: !!item.querySelector('.has-issues, [data-test-id="parameter-issues"]'),
+				});
+			}
+			return out;
+		});
+	}
+
+	/** Adds the option `name` to the Options collection through its "Add Option" list. */
+	async function addOption(name) {
+		await parameters().locator('[data-test-id="collection-parameter-add"] input').first().click();
+		const popper = page.locator('.el-select__popper:visible');
+		const exact = new RegExp(`^\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+		await popper.locator('.el-select-dropdown__item', { hasText: exact }).first().click();
+		await popper.waitFor({ state: 'hidden' }).catch(() => {});
+		await settle();
+	}
+
 	/** Picks `option` in the dropdown parameter `name`. */
 	async function selectOption(name, option) {
 		await parameters().locator(`[data-test-id="parameter-input-${name}"] input`).first().click();
@@ -327,6 +363,8 @@ function editor(page, server) {
 		issueTexts,
 		dropdownOptions,
 		addOptionNames,
+		addOption,
+		collectionParameters,
 		selectOption,
 		setModelId,
 		openNodesPanel,

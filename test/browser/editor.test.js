@@ -64,6 +64,9 @@ function browserTest(name, fn, { knownBug, timeout } = {}) {
 
 const credentials = () => ({ openAiCompatibleImagesApi: { id: demo.CREDENTIAL_ID, name: 'OpenAI-Compatible Images (demo)' } });
 let nodeCount = 0;
+/** The canvas grid of the case nodes. */
+const COLUMNS = 6;
+const ROW = 260;
 function imageNode(name, parameters, type = NODE_TYPE) {
 	const index = nodeCount++;
 	return {
@@ -71,7 +74,7 @@ function imageNode(name, parameters, type = NODE_TYPE) {
 		name,
 		type,
 		typeVersion: 1,
-		position: [(index % 4) * 280, Math.floor(index / 4) * 260],
+		position: [(index % COLUMNS) * 280, Math.floor(index / COLUMNS) * ROW],
 		parameters: { operation: 'generate', prompt: 'A lighthouse at dusk', options: {}, ...parameters },
 		credentials: credentials(),
 	};
@@ -84,7 +87,24 @@ const FIELD_CASES = [
 	{ title: 'dall-e-3', node: 'Model dall-e-3', model: 'dall-e-3' },
 	{ title: 'gpt-image-1', node: 'Model gpt-image-1', model: 'gpt-image-1' },
 	{ title: 'gpt-image-2', node: 'Model gpt-image-2', model: 'gpt-image-2' },
-	{ title: 'a gateway model (doubao-seedream-4-0-250828)', node: 'Model seedream', model: 'doubao-seedream-4-0-250828' },
+	{ title: 'gpt-image-1-mini', node: 'Model gpt-image-1-mini', model: 'gpt-image-1-mini' },
+	{ title: 'a Gemini image model (google/gemini-2.5-flash-image)', node: 'Model gemini', model: 'google/gemini-2.5-flash-image' },
+	{ title: 'an xAI model (grok-2-image)', node: 'Model grok', model: 'grok-2-image' },
+	{ title: 'Volcengine Seedream 4 (doubao-seedream-4-0-250828)', node: 'Model seedream', model: 'doubao-seedream-4-0-250828' },
+	{ title: 'a SiliconFlow model (Kwai-Kolors/Kolors)', node: 'Model kolors', model: 'Kwai-Kolors/Kolors' },
+	{ title: 'a gateway model (doubao-seedream-3-0-t2i-250415)', node: 'Model gateway', model: 'doubao-seedream-3-0-t2i-250415' },
+	{
+		title: 'black-forest-labs/FLUX.1-schnell with Model Family Together AI',
+		node: 'Model FLUX on Together',
+		model: 'black-forest-labs/FLUX.1-schnell',
+		modelFamily: 'together',
+	},
+	{
+		title: 'google/gemini-2.5-flash-image with Model Family OpenRouter Images Endpoint',
+		node: 'Model on OpenRouter images',
+		model: 'google/gemini-2.5-flash-image',
+		modelFamily: 'openrouter-images',
+	},
 	{ title: 'DALL-E-3 (upper case)', node: 'Model DALL-E-3', model: 'DALL-E-3' },
 	{
 		title: 'an expression model {{ $json.model }} with Model Family DALL·E 3',
@@ -101,8 +121,37 @@ const FIELD_CASES = [
 ];
 for (const c of FIELD_CASES) c.family = c.modelFamily ? expected.family(c.modelFamily) : c.tool ? undefined : expected.familyOf(c.model);
 
-/** Edit with a model that cannot edit (a notice), and with one that can (none). */
-const NOTICE_MODELS = ['dall-e-3', 'gpt-image-1'];
+/**
+ * Edit and Variation panels: a model that cannot do the operation (a notice naming the models
+ * that can), and models that can, each with its family's input fields (`mode`: Image Input Mode
+ * set in the node; else its default).
+ */
+const PANEL_CASES = [
+	{ operation: 'edit', model: 'dall-e-3' },
+	{ operation: 'edit', model: 'gpt-image-1' },
+	{ operation: 'edit', model: 'dall-e-2' },
+	{ operation: 'edit', model: 'google/gemini-2.5-flash-image' },
+	{ operation: 'edit', model: 'doubao-seedream-4-0-250828' },
+	{ operation: 'edit', model: 'doubao-seedream-3-0-t2i-250415', mode: 'json' },
+	{ operation: 'variation', model: 'dall-e-2' },
+	{ operation: 'variation', model: 'gpt-image-1' },
+	{ operation: 'variation', model: 'google/gemini-2.5-flash-image' },
+];
+const OPERATION_NAMES = { edit: 'Edit', variation: 'Variation' };
+const CANNOT = { edit: 'edit', variation: 'make variations' };
+for (const c of PANEL_CASES) {
+	c.node = `${OPERATION_NAMES[c.operation]} ${c.model}${c.mode ? ` (${c.mode})` : ''}`;
+	const fam = expected.familyOf(c.model);
+	c.want = c.operation === 'edit' ? expected.editPanel(fam, c.mode) : expected.variationPanel(fam);
+	c.title = c.want.notice
+		? `${OPERATION_NAMES[c.operation]} with ${c.model}: a notice naming the models that can ${CANNOT[c.operation]}, no ${c.operation} fields`
+		: `${OPERATION_NAMES[c.operation]} with ${c.model}${c.want.mode ? ` in Image Input Mode ${c.want.mode}` : ''}: exactly the ${fam.displayName} fields and options, no notice`;
+}
+
+/** Output Compression follows Output Format: gpt-image-1's field that shows only with some values of another. */
+const COMPRESSION_MODEL = 'gpt-image-1';
+/** Edit with gpt-image-1, switched to URLs in JSON Body in the editor. */
+const SWITCH_MODE_MODEL = 'gpt-image-1';
 
 function casesWorkflow() {
 	nodeCount = 0;
@@ -111,16 +160,22 @@ function casesWorkflow() {
 		imageNode(c.node, { model: modelId(c.model), ...(c.modelFamily ? { modelFamily: c.modelFamily } : {}) }),
 	);
 	nodes.push(imageNode('Switch dall-e-3 to gpt-image-1', { model: modelId('dall-e-3'), sizeDallE3: '1792x1024' }));
-	for (const model of NOTICE_MODELS) nodes.push(imageNode(`Edit ${model}`, { operation: 'edit', model: modelId(model) }));
+	for (const c of PANEL_CASES) {
+		nodes.push(imageNode(c.node, { operation: c.operation, model: modelId(c.model), ...(c.mode ? { imageInputMode: c.mode } : {}) }));
+	}
+	nodes.push(imageNode(`Switch Edit ${SWITCH_MODE_MODEL} to JSON`, { operation: 'edit', model: modelId(SWITCH_MODE_MODEL) }));
+	nodes.push(imageNode(`Compression ${COMPRESSION_MODEL}`, { model: modelId(COMPRESSION_MODEL) }));
+	// Below the grid, so that no node covers another on the canvas.
+	const below = (Math.ceil(nodes.length / COLUMNS) + 1) * ROW;
 	const agent = {
 		id: 'agent',
 		name: 'AI Agent',
 		type: '@n8n/n8n-nodes-langchain.agent',
 		typeVersion: 3.1,
-		position: [0, 700],
+		position: [0, below],
 		parameters: { promptType: 'define', text: 'Draw a lighthouse', options: {} },
 	};
-	const tool = { ...imageNode('Image Tool', { model: modelId(FROM_AI_MODEL) }, TOOL_TYPE), position: [280, 900] };
+	const tool = { ...imageNode('Image Tool', { model: modelId(FROM_AI_MODEL) }, TOOL_TYPE), position: [280, below + 200] };
 	nodes.push(agent, tool, start);
 	return {
 		name: 'Editor cases (browser test)',
@@ -150,6 +205,26 @@ function editJsonWorkflow(imageUrl) {
 }
 
 const duplicates = (list) => list.filter((item, index) => list.indexOf(item) !== index);
+
+/**
+ * The open panel shows exactly `want` (expected.js): its labels, none twice, none red, each
+ * dropdown's options, the Options collection's list, and text (not dropdowns) where it says.
+ */
+async function expectPanel(want) {
+	const shown = await ctx.ed.visibleParameters();
+	const labels = shown.map((p) => p.label);
+	expect(duplicates(labels)).toEqual([]);
+	expect([...labels].sort()).toEqual([...want.labels].sort());
+	expect(shown.filter((p) => p.red).map((p) => p.label)).toEqual([]);
+	for (const [label, options] of Object.entries(want.dropdowns || {})) {
+		const param = shown.find((p) => p.label === label);
+		expect({ label, options: await ctx.ed.dropdownOptions(param.name) }).toEqual({ label, options });
+	}
+	if (want.addOptions) expect(await ctx.ed.addOptionNames()).toEqual(want.addOptions);
+	// Text, not dropdowns, where "Let the model define this" must stay possible or the value is free-form.
+	for (const label of want.text || []) expect({ label, dropdown: shown.find((p) => p.label === label).dropdown }).toEqual({ label, dropdown: false });
+	return shown;
+}
 
 describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => {
 	beforeAll(async () => {
@@ -233,23 +308,54 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 				`${c.title}: exactly the ${c.family ? c.family.displayName : 'generic'} fields and options, none twice, none red`,
 				async () => {
 					await ctx.ed.openNode(c.node);
-					const shown = await ctx.ed.visibleParameters();
-					const labels = shown.map((p) => p.label);
-					const want = c.family ? expected.generatePanel(c.family) : expected.genericToolPanel('generate');
-
-					expect(duplicates(labels)).toEqual([]);
-					expect([...labels].sort()).toEqual([...want.labels].sort());
-					expect(shown.filter((p) => p.red).map((p) => p.label)).toEqual([]);
-					for (const [label, options] of Object.entries(want.dropdowns || {})) {
-						const param = shown.find((p) => p.label === label);
-						expect({ label, options: await ctx.ed.dropdownOptions(param.name) }).toEqual({ label, options });
-					}
-					if (want.addOptions) expect(await ctx.ed.addOptionNames()).toEqual(want.addOptions);
-					// Text, not dropdowns, where "Let the model define this" must stay possible.
-					for (const label of want.text || []) expect({ label, dropdown: shown.find((p) => p.label === label).dropdown }).toEqual({ label, dropdown: false });
+					await expectPanel(c.family ? expected.generatePanel(c.family) : expected.genericToolPanel('generate'));
 				},
 			);
 		}
+
+		test('every family of the model table has a Generate case here', () => {
+			const covered = new Set(FIELD_CASES.filter((c) => c.family).map((c) => c.family.id));
+			expect(expected.models.MODEL_FAMILIES.filter((f) => f.operations.includes('generate') && !covered.has(f.id)).map((f) => f.id)).toEqual([]);
+		});
+
+		browserTest(
+			`${COMPRESSION_MODEL}: Output Compression is offered once Output Format is JPEG or WebP, not with PNG`,
+			async () => {
+				const fam = expected.familyOf(COMPRESSION_MODEL);
+				// The field that shows only with some values of another (Output Compression with Output Format JPEG, WebP).
+				const [field, rule] = Object.entries(fam.fields).find(([, r]) => r && r.onlyWith);
+				const label = expected.BODY_FIELD_UI[field].displayName;
+				const target = rule.onlyWith.field;
+				const targetLabel = expected.BODY_FIELD_UI[target].displayName;
+				const targetValues = fam.fields[target].values;
+				const nameOf = (value) => expected.optionNames(target, { values: [value] })[0];
+				await ctx.ed.openNode(`Compression ${COMPRESSION_MODEL}`);
+				// Not offered before (the Generate case checks the whole Add Option list).
+				await ctx.ed.addOption(targetLabel);
+				// Added with its first value (PNG); then each other value chosen as a user does.
+				expect(await ctx.ed.collectionParameters()).toEqual([{ label: targetLabel, value: nameOf(targetValues[0]), red: false }]);
+				const offered = [];
+				for (const [index, value] of targetValues.entries()) {
+					if (index > 0) await ctx.ed.selectOption(target, nameOf(value));
+					offered.push({ [targetLabel]: nameOf(value), offered: (await ctx.ed.addOptionNames()).includes(label) });
+				}
+				expect(offered).toEqual(targetValues.map((value) => ({ [targetLabel]: nameOf(value), offered: rule.onlyWith.values.includes(value) })));
+				// Added with a format that takes it (the last one chosen): it starts at its initial value, not red.
+				expect(rule.onlyWith.values).toContain(targetValues[targetValues.length - 1]);
+				await ctx.ed.addOption(label);
+				const byLabel = (a, b) => a.label.localeCompare(b.label);
+				expect((await ctx.ed.collectionParameters()).sort(byLabel)).toEqual(
+					[
+						{ label: targetLabel, value: nameOf(targetValues[targetValues.length - 1]), red: false },
+						{ label, value: String(rule.initial), red: false },
+					].sort(byLabel),
+				);
+				// Back to a format without it: it goes away.
+				const without = targetValues.find((value) => !rule.onlyWith.values.includes(value));
+				await ctx.ed.selectOption(target, nameOf(without));
+				expect(await ctx.ed.collectionParameters()).toEqual([{ label: targetLabel, value: nameOf(without), red: false }]);
+			},
+		);
 
 		browserTest(
 			'switching from dall-e-3 with Size 1792x1024 to gpt-image-1 leaves no red parameter',
@@ -267,28 +373,35 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 		);
 	});
 
-	describe('a model that cannot do the operation', () => {
+	describe('Edit and Variation follow the model', () => {
 		afterEach(async () => {
 			if (await ctx.ed.parameters().isVisible()) await ctx.ed.closeNode();
 		});
 
-		for (const model of NOTICE_MODELS) {
-			const fam = expected.familyOf(model);
-			const can = fam.operations.includes('edit');
-			browserTest(`Edit with ${model}: ${can ? 'no notice' : 'a notice naming the models that can edit'}`, async () => {
-				await ctx.ed.openNode(`Edit ${model}`);
+		for (const c of PANEL_CASES) {
+			browserTest(c.title, async () => {
+				await ctx.ed.openNode(c.node);
 				const notices = await ctx.ed.notices();
-				if (can) {
+				if (c.want.notice) {
+					expect(notices).toHaveLength(1);
+					for (const name of c.want.notice.names) expect(notices[0]).toContain(name);
+					expect(notices[0]).not.toContain(c.want.notice.not);
+				} else {
 					expect(notices).toEqual([]);
-					return;
 				}
-				expect(notices).toHaveLength(1);
-				// The models the table says can edit (families with an ID pattern) are named.
-				const editors = expected.models.MODEL_FAMILIES.filter((f) => f.operations.includes('edit') && f.pattern !== undefined);
-				for (const f of editors) expect(notices[0]).toContain(f.label);
-				expect(notices[0]).not.toContain(fam.label);
+				await expectPanel(c.want);
 			});
 		}
+
+		browserTest(`Edit with ${SWITCH_MODE_MODEL}: choosing URLs in JSON Body shows its endpoints, and the mask where it can be sent so`, async () => {
+			const fam = expected.familyOf(SWITCH_MODE_MODEL);
+			await ctx.ed.openNode(`Switch Edit ${SWITCH_MODE_MODEL} to JSON`);
+			// The upload panel itself is a case above.
+			expect((await ctx.ed.visibleParameters()).map((p) => p.label).sort()).toEqual([...expected.editPanel(fam, 'upload').labels].sort());
+			const json = expected.editPanel(fam, 'json');
+			await ctx.ed.selectOption('imageInputMode', json.dropdowns['Image Input Mode'][expected.inputModes(fam).indexOf('json')]);
+			await expectPanel(json);
+		});
 	});
 
 	describe('runs from the editor', () => {

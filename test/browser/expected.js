@@ -70,25 +70,95 @@ function bodyFieldsFor(operation, fam) {
 }
 
 /**
+ * The option names of a dropdown of the node whose values are exactly `values`, read from the
+ * built description (a parameter such as Endpoint comes in variants with different options).
+ */
+function optionsNamed(name, values) {
+	const variant = description.properties.find(
+		(p) => p.name === name && p.options && JSON.stringify(p.options.map((o) => o.value)) === JSON.stringify(values),
+	);
+	if (!variant) throw new Error(`The built node has no "${name}" dropdown with the values ${values.join(', ')}`);
+	return variant.options.map((o) => o.name);
+}
+
+/** Model Family's options: its first (detect from the ID), then every family of the table. */
+const familyOptions = () => [MODEL_FAMILY.options[0].name, ...models.MODEL_FAMILIES.map((f) => f.displayName)];
+
+/**
+ * How a family takes edit images (Image Input Mode's values, the first the default): only in
+ * the JSON request for chat models and families whose JSON images are their only way; as
+ * uploads, or as URLs in a JSON body, for the others with JSON images; else uploads only.
+ */
+function inputModes(fam) {
+	if (fam.api === 'chat' || (fam.jsonImages && fam.jsonImages.only)) return ['json'];
+	return fam.jsonImages ? ['upload', 'json'] : ['upload'];
+}
+
+/** Labels, main dropdowns (label -> option names) and the Options collection's list for an operation's panel. */
+function panel(operation, fam, { labels: own = [], dropdowns: ownDropdowns = {} } = {}) {
+	const { main, optional } = bodyFieldsFor(operation, fam);
+	const labels = ['Operation', 'Model', MODEL_FAMILY.displayName, ...own, ...main.map((f) => f.label), 'Options'];
+	const dropdowns = { ...ownDropdowns, ...Object.fromEntries(main.filter((f) => f.options).map((f) => [f.label, f.options])) };
+	// Model Family's options are the same on every panel: the Generate panels check them.
+	if (operation === 'generate') dropdowns[MODEL_FAMILY.displayName] = familyOptions();
+	// Free-form main fields (gpt-image-2's Size, Aspect Ratio) are text, not dropdowns.
+	const text = main.filter((f) => !f.options).map((f) => f.label);
+	const addOptions = [...optional.map((f) => f.label), ...RUN_OPTION_NAMES].sort((a, b) => a.localeCompare(b));
+	return { labels, dropdowns, text, addOptions };
+}
+
+/**
  * Everything the Generate panel shows for a family: the labels (the fixed fields, the family's
  * main body fields, Options), each main dropdown's options, and the Options collection's list.
  */
 function generatePanel(fam) {
-	const { main, optional } = bodyFieldsFor('generate', fam);
+	return panel('generate', fam, { labels: ['Prompt', 'Number of Images'] });
+}
+
+/**
+ * The Edit panel of a family in an Image Input Mode (its default when not given): Image Input
+ * Mode with the modes it takes, Endpoint where it takes JSON images on a choice of endpoints,
+ * Input Images (From Image URLs only in JSON), Mask Binary Property where a mask can be sent
+ * that way. With Input Images left at From Binary Properties.
+ */
+function editPanel(fam, mode = inputModes(fam)[0]) {
+	if (!fam.operations.includes('edit')) return unsupportedPanel('edit', fam);
+	const json = mode === 'json';
+	const endpoints = json && fam.jsonImages && !fam.jsonImages.only ? fam.jsonImages.endpoints : undefined;
+	const mask = !!fam.mask && (!json || (fam.jsonImages && fam.jsonImages.mask));
+	const source = description.properties.find(
+		(p) => p.name === 'imageSource' && p.displayOptions.show.imageInputMode.includes(mode),
+	);
 	const labels = [
-		'Operation',
-		'Model',
-		MODEL_FAMILY.displayName,
 		'Prompt',
+		'Image Input Mode',
+		...(endpoints ? ['Endpoint'] : []),
+		'Input Images',
+		'Input Binary Properties',
+		...(mask ? ['Mask Binary Property'] : []),
 		'Number of Images',
-		...main.map((f) => f.label),
-		'Options',
 	];
-	const dropdowns = Object.fromEntries(main.filter((f) => f.options).map((f) => [f.label, f.options]));
-	// Model Family: its first option (detect from the ID), then every family of the table.
-	dropdowns[MODEL_FAMILY.displayName] = [MODEL_FAMILY.options[0].name, ...models.MODEL_FAMILIES.map((f) => f.displayName)];
-	const addOptions = [...optional.map((f) => f.label), ...RUN_OPTION_NAMES].sort((a, b) => a.localeCompare(b));
-	return { labels, dropdowns, addOptions };
+	const dropdowns = {
+		'Image Input Mode': optionsNamed('imageInputMode', inputModes(fam)),
+		'Input Images': source.options.map((o) => o.name),
+		...(endpoints ? { Endpoint: optionsNamed('endpoint', endpoints) } : {}),
+	};
+	return { ...panel('edit', fam, { labels, dropdowns }), mode, notice: false };
+}
+
+/** The Variation panel: the input image, the count and the family's variation fields. */
+function variationPanel(fam) {
+	if (!fam.operations.includes('variation')) return unsupportedPanel('variation', fam);
+	return { ...panel('variation', fam, { labels: ['Input Binary Property', 'Number of Images'] }), notice: false };
+}
+
+/**
+ * An operation the family cannot do: only the model fields and Options, and one notice naming
+ * the models (families with an ID pattern) that can.
+ */
+function unsupportedPanel(operation, fam) {
+	const can = models.MODEL_FAMILIES.filter((f) => f.operations.includes(operation) && f.pattern !== undefined);
+	return { ...panel(operation, fam), notice: { names: can.map((f) => f.label), not: fam.label } };
 }
 
 /**
@@ -115,6 +185,9 @@ module.exports = {
 	family,
 	bodyFieldsFor,
 	generatePanel,
+	editPanel,
+	variationPanel,
+	inputModes,
 	genericToolPanel,
 	optionNames,
 	RUN_OPTION_NAMES,
