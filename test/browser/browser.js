@@ -125,11 +125,11 @@ function editor(page, server) {
 	}
 
 	/**
-	 * The top-level parameters the panel shows, in order: { name, label, red, dropdown }. `label` is the text of
+	 * The top-level parameters the panel shows, in order: { name, label, red, dropdown, value }. `label` is the text of
 	 * the parameter's input label, `name` its `for` (the parameter name, as in
 	 * data-test-id="parameter-input-<name>"; the credential's label has none), `red` whether the
 	 * input is outlined red (`has-issues`) or shows the parameter-issues icon, `dropdown` whether
-	 * it is a select (else a text, number or other input).
+	 * it is a select (else a text, number or other input), `value` a select's chosen option name.
 	 */
 	async function visibleParameters() {
 		return parameters().evaluate((root) => {
@@ -139,11 +139,15 @@ function editor(page, server) {
 				if (label.closest('[class*="_collectionParameter_"]')) continue; // an option inside a collection
 				const item = label.closest('.parameter-item, .multi-parameter') || label.parentElement;
 				const title = label.querySelector('[class*="_title_"]') || label;
+				const select = item.querySelector('.el-select');
+				const input = select && select.querySelector('input');
 				out.push({
 					name: label.getAttribute('for'),
 					label: title.textContent.replace(/\s+/g, ' ').trim(),
 					red: !!item.querySelector('.has-issues, [data-test-id="parameter-issues"]'),
-					dropdown: !!item.querySelector('.el-select'),
+					dropdown: !!select,
+					// A dropdown's chosen option name, as its input shows it.
+					...(select ? { value: input ? input.value : '' } : {}),
 				});
 			}
 			return out;

@@ -153,6 +153,22 @@ const COMPRESSION_MODEL = 'gpt-image-1';
 /** Edit with gpt-image-1, switched to URLs in JSON Body in the editor. */
 const SWITCH_MODE_MODEL = 'gpt-image-1';
 
+/**
+ * Edit panels whose model the user changes (`mode`: Image Input Mode set in the node): the new
+ * family's panel, in the mode the user had when the new family takes it, else in its default.
+ */
+const EDIT_SWITCHES = [
+	{ from: 'google/gemini-2.5-flash-image', to: 'dall-e-2' },
+	{ from: 'dall-e-2', to: 'google/gemini-2.5-flash-image' },
+	{ from: 'doubao-seedream-3-0-t2i-250415', mode: 'json', to: 'gpt-image-1' },
+];
+for (const c of EDIT_SWITCHES) {
+	c.node = `Switch Edit ${c.from}${c.mode ? ` (${c.mode})` : ''} to ${c.to}`;
+	const had = c.mode || expected.inputModes(expected.familyOf(c.from))[0];
+	const to = expected.familyOf(c.to);
+	c.want = expected.editPanel(to, expected.inputModes(to).includes(had) ? had : undefined);
+}
+
 function casesWorkflow() {
 	nodeCount = 0;
 	const start = { id: 'start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-280, 0], parameters: {} };
@@ -164,6 +180,10 @@ function casesWorkflow() {
 		nodes.push(imageNode(c.node, { operation: c.operation, model: modelId(c.model), ...(c.mode ? { imageInputMode: c.mode } : {}) }));
 	}
 	nodes.push(imageNode(`Switch Edit ${SWITCH_MODE_MODEL} to JSON`, { operation: 'edit', model: modelId(SWITCH_MODE_MODEL) }));
+	nodes.push(imageNode('Edit expression', { operation: 'edit', model: modelId('={{ $json.model }}') }));
+	for (const c of EDIT_SWITCHES) {
+		nodes.push(imageNode(c.node, { operation: 'edit', model: modelId(c.from), ...(c.mode ? { imageInputMode: c.mode } : {}) }));
+	}
 	nodes.push(imageNode(`Compression ${COMPRESSION_MODEL}`, { model: modelId(COMPRESSION_MODEL) }));
 	// Below the grid, so that no node covers another on the canvas.
 	const below = (Math.ceil(nodes.length / COLUMNS) + 1) * ROW;
@@ -393,6 +413,12 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 			});
 		}
 
+		browserTest('Edit with an expression model {{ $json.model }}: every edit field once, the body fields as text, none red', async () => {
+			await ctx.ed.openNode('Edit expression');
+			expect(await ctx.ed.notices()).toEqual([]);
+			await expectPanel(expected.genericEditPanel());
+		});
+
 		browserTest(`Edit with ${SWITCH_MODE_MODEL}: choosing URLs in JSON Body shows its endpoints, and the mask where it can be sent so`, async () => {
 			const fam = expected.familyOf(SWITCH_MODE_MODEL);
 			await ctx.ed.openNode(`Switch Edit ${SWITCH_MODE_MODEL} to JSON`);
@@ -402,6 +428,24 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 			await ctx.ed.selectOption('imageInputMode', json.dropdowns['Image Input Mode'][expected.inputModes(fam).indexOf('json')]);
 			await expectPanel(json);
 		});
+
+		for (const c of EDIT_SWITCHES) {
+			browserTest(`Edit: switching from ${c.from}${c.mode ? ` in mode ${c.mode}` : ''} to ${c.to} shows ${c.to}'s panel in mode ${c.want.mode}, none red`, async () => {
+				await ctx.ed.openNode(c.node);
+				await ctx.ed.setModelId(c.to);
+				const shown = await ctx.ed.visibleParameters();
+				const red = shown.filter((p) => p.red);
+				expect({ red: red.map((p) => p.label), issues: red.length ? await ctx.ed.issueTexts() : [] }).toEqual({ red: [], issues: [] });
+				expect(shown.map((p) => p.label).sort()).toEqual([...c.want.labels].sort());
+				// The mode and the endpoint chosen are the new family's: its default, or what the user had where it takes that.
+				const to = expected.familyOf(c.to);
+				const modes = c.want.dropdowns['Image Input Mode'];
+				const chosen = (label) => shown.find((p) => p.label === label);
+				expect(chosen('Image Input Mode').value).toBe(modes[expected.inputModes(to).indexOf(c.want.mode)]);
+				expect(await ctx.ed.dropdownOptions(chosen('Image Input Mode').name)).toEqual(modes);
+				if (c.want.dropdowns.Endpoint) expect(chosen('Endpoint').value).toBe(c.want.dropdowns.Endpoint[0]);
+			});
+		}
 	});
 
 	describe('runs from the editor', () => {

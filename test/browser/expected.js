@@ -146,6 +146,22 @@ function editPanel(fam, mode = inputModes(fam)[0]) {
 	return { ...panel('edit', fam, { labels, dropdowns }), mode, notice: false };
 }
 
+/**
+ * Edit with the model set by an expression and Model Family on detect: the family cannot be
+ * known in the editor, so each field any family shows in that Image Input Mode shows once, the
+ * body fields as text (the node checks them when it runs), Image Input Mode with both modes.
+ */
+function genericEditPanel(mode = 'upload') {
+	const editing = models.MODEL_FAMILIES.filter((f) => f.operations.includes('edit'));
+	const labels = [];
+	const add = (label) => labels.includes(label) || labels.push(label);
+	for (const fam of editing) if (inputModes(fam).includes(mode)) editPanel(fam, mode).labels.forEach(add);
+	const text = [];
+	for (const fam of editing) for (const f of bodyFieldsFor('edit', fam).main) if (!text.includes(f.label)) text.push(f.label);
+	text.forEach(add);
+	return { labels, text, dropdowns: { 'Image Input Mode': optionsNamed('imageInputMode', ['upload', 'json']) } };
+}
+
 /** The Variation panel: the input image, the count and the family's variation fields. */
 function variationPanel(fam) {
 	if (!fam.operations.includes('variation')) return unsupportedPanel('variation', fam);
@@ -186,6 +202,7 @@ module.exports = {
 	bodyFieldsFor,
 	generatePanel,
 	editPanel,
+	genericEditPanel,
 	variationPanel,
 	inputModes,
 	genericToolPanel,
