@@ -136,17 +136,35 @@ const PANEL_CASES = [
 	{ operation: 'variation', model: 'dall-e-2' },
 	{ operation: 'variation', model: 'gpt-image-1' },
 	{ operation: 'variation', model: 'google/gemini-2.5-flash-image' },
+	{ operation: 'edit', model: 'gpt-image-1-mini' },
+	{ operation: 'edit', model: 'gpt-image-2' },
+	{ operation: 'edit', model: 'Kwai-Kolors/Kolors' },
+	{ operation: 'edit', model: 'google/gemini-2.5-flash-image', modelFamily: 'openrouter-images' },
+	{ operation: 'edit', model: 'black-forest-labs/FLUX.1-schnell', modelFamily: 'together' },
+	{ operation: 'edit', model: 'grok-2-image' },
 ];
 const OPERATION_NAMES = { edit: 'Edit', variation: 'Variation' };
 const CANNOT = { edit: 'edit', variation: 'make variations' };
 for (const c of PANEL_CASES) {
-	c.node = `${OPERATION_NAMES[c.operation]} ${c.model}${c.mode ? ` (${c.mode})` : ''}`;
-	const fam = expected.familyOf(c.model);
+	const fam = c.modelFamily ? expected.family(c.modelFamily) : expected.familyOf(c.model);
+	const chosen = c.modelFamily ? ` with Model Family ${fam.displayName}` : '';
+	c.node = `${OPERATION_NAMES[c.operation]} ${c.model}${c.modelFamily ? ` on ${c.modelFamily}` : ''}${c.mode ? ` (${c.mode})` : ''}`;
 	c.want = c.operation === 'edit' ? expected.editPanel(fam, c.mode) : expected.variationPanel(fam);
 	c.title = c.want.notice
-		? `${OPERATION_NAMES[c.operation]} with ${c.model}: a notice naming the models that can ${CANNOT[c.operation]}, no ${c.operation} fields`
-		: `${OPERATION_NAMES[c.operation]} with ${c.model}${c.want.mode ? ` in Image Input Mode ${c.want.mode}` : ''}: exactly the ${fam.displayName} fields and options, no notice`;
+		? `${OPERATION_NAMES[c.operation]} with ${c.model}${chosen}: a notice naming the models that can ${CANNOT[c.operation]}, no ${c.operation} fields`
+		: `${OPERATION_NAMES[c.operation]} with ${c.model}${chosen}${c.want.mode ? ` in Image Input Mode ${c.want.mode}` : ''}: exactly the ${fam.displayName} fields and options, no notice`;
 }
+
+/**
+ * Edit and Variation with a model the editor cannot know: set by an expression, or left to
+ * $fromAI in the AI Agent tool (`tool`; Generate there is a FIELD_CASES case).
+ */
+const GENERIC_CASES = [
+	{ operation: 'edit', node: 'Edit expression', title: 'Edit with an expression model {{ $json.model }}' },
+	{ operation: 'variation', node: 'Variation expression', title: 'Variation with an expression model {{ $json.model }}' },
+	{ operation: 'edit', node: 'Image Tool Edit', tool: true, title: 'Edit in the AI Agent tool with the model left to $fromAI' },
+	{ operation: 'variation', node: 'Image Tool Variation', tool: true, title: 'Variation in the AI Agent tool with the model left to $fromAI' },
+];
 
 /** Output Compression follows Output Format: gpt-image-1's field that shows only with some values of another. */
 const COMPRESSION_MODEL = 'gpt-image-1';
@@ -177,10 +195,11 @@ function casesWorkflow() {
 	);
 	nodes.push(imageNode('Switch dall-e-3 to gpt-image-1', { model: modelId('dall-e-3'), sizeDallE3: '1792x1024' }));
 	for (const c of PANEL_CASES) {
-		nodes.push(imageNode(c.node, { operation: c.operation, model: modelId(c.model), ...(c.mode ? { imageInputMode: c.mode } : {}) }));
+		const chosen = { ...(c.modelFamily ? { modelFamily: c.modelFamily } : {}), ...(c.mode ? { imageInputMode: c.mode } : {}) };
+		nodes.push(imageNode(c.node, { operation: c.operation, model: modelId(c.model), ...chosen }));
 	}
 	nodes.push(imageNode(`Switch Edit ${SWITCH_MODE_MODEL} to JSON`, { operation: 'edit', model: modelId(SWITCH_MODE_MODEL) }));
-	nodes.push(imageNode('Edit expression', { operation: 'edit', model: modelId('={{ $json.model }}') }));
+	for (const c of GENERIC_CASES.filter((g) => !g.tool)) nodes.push(imageNode(c.node, { operation: c.operation, model: modelId('={{ $json.model }}') }));
 	for (const c of EDIT_SWITCHES) {
 		nodes.push(imageNode(c.node, { operation: 'edit', model: modelId(c.from), ...(c.mode ? { imageInputMode: c.mode } : {}) }));
 	}
@@ -195,12 +214,15 @@ function casesWorkflow() {
 		position: [0, below],
 		parameters: { promptType: 'define', text: 'Draw a lighthouse', options: {} },
 	};
-	const tool = { ...imageNode('Image Tool', { model: modelId(FROM_AI_MODEL) }, TOOL_TYPE), position: [280, below + 200] };
-	nodes.push(agent, tool, start);
+	const tools = [{ node: 'Image Tool', operation: 'generate' }, ...GENERIC_CASES.filter((g) => g.tool)].map((c, index) => ({
+		...imageNode(c.node, { operation: c.operation, model: modelId(FROM_AI_MODEL) }, TOOL_TYPE),
+		position: [280 * (index + 1), below + 200],
+	}));
+	nodes.push(agent, ...tools, start);
 	return {
 		name: 'Editor cases (browser test)',
 		nodes,
-		connections: { 'Image Tool': { ai_tool: [[{ node: 'AI Agent', type: 'ai_tool', index: 0 }]] } },
+		connections: Object.fromEntries(tools.map((t) => [t.name, { ai_tool: [[{ node: 'AI Agent', type: 'ai_tool', index: 0 }]] }])),
 		settings: {},
 	};
 }
@@ -328,7 +350,7 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 				`${c.title}: exactly the ${c.family ? c.family.displayName : 'generic'} fields and options, none twice, none red`,
 				async () => {
 					await ctx.ed.openNode(c.node);
-					await expectPanel(c.family ? expected.generatePanel(c.family) : expected.genericToolPanel('generate'));
+					await expectPanel(c.family ? expected.generatePanel(c.family) : expected.genericPanel('generate', { tool: true }));
 				},
 			);
 		}
@@ -413,11 +435,13 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 			});
 		}
 
-		browserTest('Edit with an expression model {{ $json.model }}: every edit field once, the body fields as text, none red', async () => {
-			await ctx.ed.openNode('Edit expression');
-			expect(await ctx.ed.notices()).toEqual([]);
-			await expectPanel(expected.genericEditPanel());
-		});
+		for (const c of GENERIC_CASES) {
+			browserTest(`${c.title}: every ${c.operation} field once, the body fields as text, none red, no notice`, async () => {
+				await ctx.ed.openNode(c.node);
+				expect(await ctx.ed.notices()).toEqual([]);
+				await expectPanel(expected.genericPanel(c.operation, { tool: c.tool }));
+			});
+		}
 
 		browserTest(`Edit with ${SWITCH_MODE_MODEL}: choosing URLs in JSON Body shows its endpoints, and the mask where it can be sent so`, async () => {
 			const fam = expected.familyOf(SWITCH_MODE_MODEL);

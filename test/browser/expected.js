@@ -147,19 +147,23 @@ function editPanel(fam, mode = inputModes(fam)[0]) {
 }
 
 /**
- * Edit with the model set by an expression and Model Family on detect: the family cannot be
- * known in the editor, so each field any family shows in that Image Input Mode shows once, the
- * body fields as text (the node checks them when it runs), Image Input Mode with both modes.
+ * An operation's panel with the model set by an expression (or left to $fromAI in the AI Agent
+ * tool, `tool`) and Model Family on detect: the family cannot be known in the editor, so each
+ * field any family that can do the operation shows (in that Image Input Mode for Edit) shows
+ * once, the body fields as text (the node checks them when it runs; $fromAI can fill them), and
+ * no notice. Edit has Image Input Mode with both modes; the tool has n8n's own Tool Description.
  */
-function genericEditPanel(mode = 'upload') {
-	const editing = models.MODEL_FAMILIES.filter((f) => f.operations.includes('edit'));
-	const labels = [];
+function genericPanel(operation, { mode = 'upload', tool = false } = {}) {
+	const able = models.MODEL_FAMILIES.filter((f) => f.operations.includes(operation));
+	const own = { generate: generatePanel, edit: (fam) => editPanel(fam, mode), variation: variationPanel }[operation];
+	const labels = tool ? ['Tool Description'] : [];
 	const add = (label) => labels.includes(label) || labels.push(label);
-	for (const fam of editing) if (inputModes(fam).includes(mode)) editPanel(fam, mode).labels.forEach(add);
+	for (const fam of able) if (operation !== 'edit' || inputModes(fam).includes(mode)) own(fam).labels.forEach(add);
 	const text = [];
-	for (const fam of editing) for (const f of bodyFieldsFor('edit', fam).main) if (!text.includes(f.label)) text.push(f.label);
+	for (const fam of able) for (const f of bodyFieldsFor(operation, fam).main) if (!text.includes(f.label)) text.push(f.label);
 	text.forEach(add);
-	return { labels, text, dropdowns: { 'Image Input Mode': optionsNamed('imageInputMode', ['upload', 'json']) } };
+	const dropdowns = operation === 'edit' ? { 'Image Input Mode': optionsNamed('imageInputMode', ['upload', 'json']) } : {};
+	return { labels, text, dropdowns, notice: false };
 }
 
 /** The Variation panel: the input image, the count and the family's variation fields. */
@@ -177,22 +181,6 @@ function unsupportedPanel(operation, fam) {
 	return { ...panel(operation, fam), notice: { names: can.map((f) => f.label), not: fam.label } };
 }
 
-/**
- * The AI Agent tool with the model left to $fromAI and Model Family on detect: the family cannot
- * be known in the editor, so each main field any family takes shows once (as text, which
- * $fromAI can fill), after n8n's own Tool Description.
- */
-function genericToolPanel(operation) {
-	const main = [];
-	for (const fam of models.MODEL_FAMILIES) {
-		for (const field of bodyFieldsFor(operation, fam).main) if (!main.includes(field.label)) main.push(field.label);
-	}
-	return {
-		text: main,
-		labels: ['Tool Description', 'Operation', 'Model', MODEL_FAMILY.displayName, 'Prompt', 'Number of Images', ...main, 'Options'],
-	};
-}
-
 module.exports = {
 	models,
 	BODY_FIELD_UI,
@@ -202,10 +190,9 @@ module.exports = {
 	bodyFieldsFor,
 	generatePanel,
 	editPanel,
-	genericEditPanel,
+	genericPanel,
 	variationPanel,
 	inputModes,
-	genericToolPanel,
 	optionNames,
 	RUN_OPTION_NAMES,
 };
