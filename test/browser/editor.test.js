@@ -147,6 +147,7 @@ const OPERATION_NAMES = { edit: 'Edit', variation: 'Variation' };
 const CANNOT = { edit: 'edit', variation: 'make variations' };
 for (const c of PANEL_CASES) {
 	const fam = c.modelFamily ? expected.family(c.modelFamily) : expected.familyOf(c.model);
+	c.family = fam;
 	const chosen = c.modelFamily ? ` with Model Family ${fam.displayName}` : '';
 	c.node = `${OPERATION_NAMES[c.operation]} ${c.model}${c.modelFamily ? ` on ${c.modelFamily}` : ''}${c.mode ? ` (${c.mode})` : ''}`;
 	c.want = c.operation === 'edit' ? expected.editPanel(fam, c.mode) : expected.variationPanel(fam);
@@ -434,6 +435,11 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 				await expectPanel(c.want);
 			});
 		}
+
+		test('every family of the model table has an Edit case here (its panel, or the notice where it cannot edit)', () => {
+			const covered = new Set(PANEL_CASES.filter((c) => c.operation === 'edit').map((c) => c.family.id));
+			expect(expected.models.MODEL_FAMILIES.filter((f) => !covered.has(f.id)).map((f) => f.id)).toEqual([]);
+		});
 
 		for (const c of GENERIC_CASES) {
 			browserTest(`${c.title}: every ${c.operation} field once, the body fields as text, none red, no notice`, async () => {
