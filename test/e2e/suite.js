@@ -537,8 +537,8 @@ function describeMajor(major) {
 				internal.serve('/img.png', encodePng(renderPromptImage('internal', 8, 8)));
 				ctx.images.respondNext({ json: { created: 1, data: [{ url: `https://${host}/img.png` }] } });
 				const run = await execute(id, {
-					NODE_OPTIONS: `--require ${path.join(__dirname, 'fake-dns.js')}`,
-					E2E_FAKE_DNS: JSON.stringify({ [host]: [[publicAddress], ['127.0.0.2']] }),
+					NODE_OPTIONS: `--require ${path.join(REPO, 'test', 'server', 'fake-dns.js')}`,
+					FAKE_DNS: JSON.stringify({ [host]: [[publicAddress], ['127.0.0.2']] }),
 					// The test certificate for images.rebind.test, trusted like a real CA's.
 					NODE_EXTRA_CA_CERTS: path.join(REPO, 'test', 'fixtures', 'rebind-test.crt'),
 					HTTPS_PROXY: internet.url,

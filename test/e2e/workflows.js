@@ -285,7 +285,7 @@ function fewerImagesWorkflow() {
 
 /**
  * 3c'. An https image URL whose host name answers a public address, then an internal one (DNS
- * rebinding; the names are answered by test/e2e/fake-dns.js inside the n8n process).
+ * rebinding; the names are answered by test/server/fake-dns.js inside the n8n process).
  */
 const REBIND = { id: 'E2eRebindHttps01', nodeName: 'Generate (rebinding host)', prompt: 'A lighthouse at dusk', host: 'images.rebind.test', publicAddress: '203.0.113.10' };
 

@@ -2,14 +2,13 @@
  * DNS rebinding, on loopback: a provider's image host name answers a public address when the node
  * checks it and an internal one (127.0.0.2, "the internal service") to every later lookup. The
  * node must connect to the address it checked. The system resolver is replaced for the test's own
- * names only (`answers`); "the public internet" is a forward proxy on loopback (n8n's HTTP(S)_PROXY) that
+ * names only (test/server/fake-dns.js); "the public internet" is a forward proxy on loopback (n8n's HTTP(S)_PROXY) that
  * answers for public addresses and notes what each request asked for (an https tunnel: the address
  * and the TLS server name; plain http: the URL, which n8n's proxy agent writes with the Host
  * header's name). NO_PROXY sends loopback and every `*.rebind.test` name directly, so a request
  * made by name connects by itself, looks the name up again and gets the internal address; only a
  * request made to the checked (public) address reaches the proxy.
  */
-import dns from 'node:dns';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -18,6 +17,7 @@ import { OutboundHttp } from '@n8n/backend-network';
 
 import { startImageServer } from '../server/image-server';
 import { encodeImage, renderPromptImage } from '../server/images';
+import { installFakeDns } from '../server/fake-dns';
 import { startPublicInternet } from '../server/public-internet';
 import { binaryBytes, runNode } from '../harness/n8n';
 
@@ -30,27 +30,7 @@ const publicPng = encodeImage('png', renderPromptImage('public', 8, 8));
 const internalPng = encodeImage('png', renderPromptImage('internal', 8, 8));
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', name), 'utf8');
 
-/** The answers each fake name gives, in turn (an error code instead of addresses: that error); the last one repeats. */
-const answers = new Map<string, Array<string[] | string>>();
-const lookups: string[] = [];
-const realLookup = dns.lookup;
-
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
-function fakeLookup(hostname: string, options: unknown, callback?: LookupCallback) {
-	const done = (typeof options === 'function' ? options : callback) as LookupCallback;
-	const sequence = answers.get(hostname);
-	if (!sequence) return (realLookup as (...args: unknown[]) => void)(hostname, options, callback);
-	lookups.push(hostname);
-	const addresses = (sequence.length > 1 ? sequence.shift() : sequence[0]) as string[] | string;
-	if (typeof addresses === 'string') {
-		process.nextTick(() => done(Object.assign(new Error(`getaddrinfo ${addresses} ${hostname}`), { code: addresses, hostname }), ''));
-		return;
-	}
-	const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
-	const entries = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-	process.nextTick(() => (all ? done(null, entries) : done(null, entries[0].address, entries[0].family)));
-}
-
+let fakeDns: ReturnType<typeof installFakeDns>;
 let api: Server;
 let internal: Server;
 let internet: Awaited<ReturnType<typeof startPublicInternet>>;
@@ -63,10 +43,10 @@ beforeAll(async () => {
 	process.env.HTTP_PROXY = internet.url;
 	process.env.HTTPS_PROXY = internet.url;
 	process.env.NO_PROXY = '127.0.0.1,127.0.0.2,localhost,.rebind.test';
-	(dns as { lookup: unknown }).lookup = fakeLookup;
+	fakeDns = installFakeDns();
 });
 afterAll(async () => {
-	(dns as { lookup: unknown }).lookup = realLookup;
+	fakeDns.uninstall();
 	for (const [key, value] of Object.entries(savedEnv)) {
 		if (value === undefined) delete process.env[key];
 		else process.env[key] = value;
@@ -79,8 +59,8 @@ beforeEach(() => {
 	internet.reset();
 	internet.serve('/img.png', publicPng);
 	internal.serve('/img.png', internalPng);
-	answers.clear();
-	lookups.length = 0;
+	fakeDns.answers.clear();
+	fakeDns.lookups.length = 0;
 });
 
 const generate = (imageUrl: string, options: Record<string, unknown> = {}) => {
@@ -94,12 +74,12 @@ const generate = (imageUrl: string, options: Record<string, unknown> = {}) => {
 describe('A host name that answers a public address, then an internal one', () => {
 	test('the node downloads from the address it checked; the internal service gets nothing', async () => {
 		const imageUrl = `http://images.rebind.test:${internal.port}/img.png`;
-		answers.set('images.rebind.test', [[PUBLIC_ADDRESS], ['127.0.0.2']]);
+		fakeDns.answers.set('images.rebind.test', [[PUBLIC_ADDRESS], ['127.0.0.2']]);
 		const [item] = await generate(imageUrl);
 		expect(await binaryBytes(item)).toEqual(publicPng);
 		expect(item.json.url).toBe(imageUrl);
 		// One lookup (the check); the request went to that address (so through the proxy), with the name as its Host.
-		expect(lookups).toEqual(['images.rebind.test']);
+		expect(fakeDns.lookups).toEqual(['images.rebind.test']);
 		expect(internet.requests).toEqual([{ method: 'GET', target: imageUrl, host: `images.rebind.test:${internal.port}` }]);
 		expect(internal.requests).toHaveLength(0);
 
@@ -116,7 +96,7 @@ describe('A host name that answers a public address, then an internal one', () =
 		// IPv4 first: many n8n hosts (Docker's default network) have no IPv6 route.
 		[['2001:db8::10', PUBLIC_ADDRESS], `${PUBLIC_ADDRESS}:443`],
 	])('https: the TLS connection goes to the checked address (%j) and sends the host name as server name', async (addresses, tunnel) => {
-		answers.set('images.rebind.test', [addresses, ['127.0.0.2']]);
+		fakeDns.answers.set('images.rebind.test', [addresses, ['127.0.0.2']]);
 		const error = (await generate('https://images.rebind.test/img.png').then(
 			() => new Error('expected a failure'),
 			(caught: Error) => caught,
@@ -129,7 +109,7 @@ describe('A host name that answers a public address, then an internal one', () =
 	});
 
 	test('a name that answers a public and an internal address is refused before anything is sent', async () => {
-		answers.set('mixed.rebind.test', [[PUBLIC_ADDRESS, '127.0.0.2']]);
+		fakeDns.answers.set('mixed.rebind.test', [[PUBLIC_ADDRESS, '127.0.0.2']]);
 		const error = (await generate(`http://mixed.rebind.test:${internal.port}/img.png`).then(
 			() => new Error('expected a failure'),
 			(caught: Error) => caught,
@@ -141,13 +121,13 @@ describe('A host name that answers a public address, then an internal one', () =
 
 	test('every redirect hop is checked and connected the same way', async () => {
 		// A public host redirects to a name that rebinds; at each hop the node connects to what it checked.
-		answers.set('start.rebind.test', [[PUBLIC_ADDRESS]]);
-		answers.set('next.rebind.test', [['203.0.113.20'], ['127.0.0.2']]);
+		fakeDns.answers.set('start.rebind.test', [[PUBLIC_ADDRESS]]);
+		fakeDns.answers.set('next.rebind.test', [['203.0.113.20'], ['127.0.0.2']]);
 		internet.redirect('/go', `http://next.rebind.test:${internal.port}/img.png`);
 		const [item] = await generate('http://start.rebind.test:8080/go');
 		expect(await binaryBytes(item)).toEqual(publicPng);
 		expect(internet.requests.map((request) => request.target)).toEqual(['http://start.rebind.test:8080/go', `http://next.rebind.test:${internal.port}/img.png`]);
-		expect(lookups).toEqual(['start.rebind.test', 'next.rebind.test']);
+		expect(fakeDns.lookups).toEqual(['start.rebind.test', 'next.rebind.test']);
 		expect(internal.requests).toHaveLength(0);
 	});
 });
@@ -156,7 +136,7 @@ describe('A host name n8n cannot resolve itself (only its proxy can)', () => {
 	const imageUrl = 'http://cdn.proxy-only.test:8080/img.png';
 
 	test('is not downloaded by default: nothing could be checked', async () => {
-		answers.set('cdn.proxy-only.test', ['ENOTFOUND']);
+		fakeDns.answers.set('cdn.proxy-only.test', ['ENOTFOUND']);
 		const error = (await generate(imageUrl).then(
 			() => new Error('expected a failure'),
 			(caught: Error) => caught,
@@ -166,7 +146,7 @@ describe('A host name n8n cannot resolve itself (only its proxy can)', () => {
 	});
 
 	test('with Allow Private Image Hosts it is asked of the proxy by name', async () => {
-		answers.set('cdn.proxy-only.test', ['ENOTFOUND']);
+		fakeDns.answers.set('cdn.proxy-only.test', ['ENOTFOUND']);
 		const [item] = await generate(imageUrl, { allowPrivateImageHosts: true });
 		expect(await binaryBytes(item)).toEqual(publicPng);
 		expect(internet.requests).toEqual([{ method: 'GET', target: imageUrl, host: 'cdn.proxy-only.test:8080' }]);

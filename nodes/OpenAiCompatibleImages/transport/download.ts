@@ -52,6 +52,8 @@ interface CheckedHost {
 	/** The address the request goes to: the first private one found, else the first public (IPv4 first). */
 	address: string;
 	isPrivate: boolean;
+	/** The address came from resolving the host name (not an IP address in the URL). */
+	resolved: boolean;
 }
 
 /**
@@ -77,12 +79,12 @@ async function resolveHost(ctx: IExecuteFunctions, hostname: string, signal: Abo
 async function checkHost(ctx: IExecuteFunctions, target: URL, signal: AbortSignal): Promise<CheckedHost | undefined> {
 	const literal = target.hostname.replace(/^\[|\]$/g, '');
 	const literalIsPrivate = isPrivateAddress(literal);
-	if (literalIsPrivate !== undefined) return { address: literal, isPrivate: literalIsPrivate };
+	if (literalIsPrivate !== undefined) return { address: literal, isPrivate: literalIsPrivate, resolved: false };
 	const addresses = await resolveHost(ctx, target.hostname, signal);
 	if (!addresses?.length) return undefined;
 	const privateOne = addresses.find((address) => isPrivateAddress(address) !== false);
-	if (privateOne) return { address: privateOne, isPrivate: true };
-	return { address: addresses.find((address) => !address.includes(':')) ?? addresses[0], isPrivate: false };
+	if (privateOne) return { address: privateOne, isPrivate: true, resolved: true };
+	return { address: addresses.find((address) => !address.includes(':')) ?? addresses[0], isPrivate: false, resolved: true };
 }
 
 /**
@@ -93,8 +95,7 @@ async function checkHost(ctx: IExecuteFunctions, target: URL, signal: AbortSigna
 function hopRequest(target: URL, checked: CheckedHost | undefined): Pick<IHttpRequestOptions, 'url' | 'headers' | 'agentOptions'> {
 	// Uncompressed, so that the answer keeps its socket and so the address it came from (1.x).
 	const headers = { 'Accept-Encoding': 'identity' };
-	const isName = isPrivateAddress(target.hostname.replace(/^\[|\]$/g, '')) === undefined;
-	if (!checked || checked.isPrivate || !isName) return { url: target.href, headers };
+	if (!checked?.resolved || checked.isPrivate) return { url: target.href, headers };
 	const pinned = new URL(target.href);
 	pinned.hostname = checked.address.includes(':') ? `[${checked.address}]` : checked.address;
 	return {
@@ -164,7 +165,7 @@ export async function downloadImage(
 			const checked = isOwnHost(target)
 				? undefined
 				: await checkHost(ctx, target, signal).catch(async (error: unknown) =>
-						allowPrivateImageHosts ? { address: target.hostname, isPrivate: true } : await Promise.reject(error),
+						allowPrivateImageHosts ? { address: target.hostname, isPrivate: true, resolved: false } : await Promise.reject(error),
 					);
 			if (checked?.isPrivate && !allowPrivateImageHosts) return refuse(checked.address);
 			const answer = (await ctx.helpers.httpRequest({
