@@ -28,12 +28,16 @@ export type BodyField =
 	| 'width'
 	| 'height'
 	| 'steps'
-	| 'guidance_scale';
+	| 'guidance_scale'
+	| 'complexity'
+	| 'frame_count'
+	| 'frame_duration_ms'
+	| 'svg_model';
 
 export type FieldValue = string | number | boolean;
 
 /** Image file formats, as helpers/images.ts detects them from the bytes. */
-export type ImageFileFormat = 'png' | 'jpeg' | 'webp' | 'gif';
+export type ImageFileFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'svg';
 
 /** What an input image (or mask) file must be. */
 export interface ImageRule {
@@ -76,7 +80,11 @@ export interface FieldRule {
 	check?: (value: string) => string | undefined;
 	/** What the UI says is allowed, for free-form fields. */
 	hint?: string;
-	/** The node parameter of a main dropdown shared by several families; derived from the field and the first family when absent. */
+	/**
+	 * The node parameter a main dropdown is stored in (sizeDallE3, ...). Declared here, never
+	 * derived: a saved workflow keeps its value under this name. Each list of values has its own,
+	 * so that after a model change the new family's dropdown starts at its own default.
+	 */
 	parameter?: string;
 	/** An example value the UI shows in an empty free-form field. */
 	placeholder?: string;
@@ -148,24 +156,54 @@ export interface ModelFamily {
 	 * one model ID on chat completions and on its images endpoint).
 	 */
 	explicitOnly?: boolean;
+	/** Model IDs its provider has retired, with the day, and the model that replaces them. */
+	retired?: Retirement;
+	/**
+	 * A family that stands for a provider's newest generation: model IDs of its line that the
+	 * table has not seen yet (gpt-image-2.7, gpt-image-3) are detected as it, not as Other Models.
+	 */
+	newestOfLine?: boolean;
+	/** The line of models the family belongs to (MODEL_LINES): its pattern matches exactly the IDs of the line's families. */
+	line?: keyof typeof MODEL_LINES;
+}
+
+/**
+ * Lines of model families: one short pattern for all their IDs, so the editor's conditions for a
+ * field every family of the line takes stay short (test/unit/models.test.ts proves it equals the
+ * union of the families' patterns on real IDs).
+ */
+export const MODEL_LINES = {
+	'gpt-image': '(^|/)(gpt-image-[1-9](?![0-9])|chatgpt-image)',
+} as const;
+
+export interface Retirement {
+	provider: string;
+	/** Model ID (lower case, without a gateway prefix) to the day it was retired. */
+	models: Readonly<Record<string, string>>;
+	replacement: string;
 }
 
 const MB = 1024 * 1024;
 
 export const SIZE_PATTERN = /^(\d{2,5})x(\d{2,5})$/;
 
-/** gpt-image-2 accepts any WxH with sides divisible by 16, a ratio within 1:3..3:1, up to 3840x2160. */
+/** gpt-image-2's line takes any WxH: sides multiples of 16, long:short at most 3:1, longest edge 3840, 655,360 to 8,294,400 pixels. */
+export const FLEXIBLE_SIZE = { multiple: 16, maxRatio: 3, maxEdge: 3840, minPixels: 655_360, maxPixels: 8_294_400 } as const;
+
 function checkFlexibleSize(value: string): string | undefined {
 	if (value === 'auto') return undefined;
 	const match = SIZE_PATTERN.exec(value);
 	if (!match) return 'use auto or WIDTHxHEIGHT, e.g. 1536x864';
 	const [width, height] = [Number(match[1]), Number(match[2])];
-	if (width % 16 !== 0 || height % 16 !== 0) return 'both sides must be multiples of 16';
-	if (Math.max(width, height) > 3 * Math.min(width, height)) {
-		return 'the aspect ratio must be between 1:3 and 3:1';
+	const { multiple, maxRatio, maxEdge, minPixels, maxPixels } = FLEXIBLE_SIZE;
+	if (width % multiple !== 0 || height % multiple !== 0) return `both sides must be multiples of ${multiple}`;
+	if (Math.max(width, height) > maxRatio * Math.min(width, height)) {
+		return `the aspect ratio must be between 1:${maxRatio} and ${maxRatio}:1`;
 	}
-	if (Math.max(width, height) > 3840 || Math.min(width, height) > 2160) {
-		return 'the largest size is 3840x2160 (or 2160x3840)';
+	if (Math.max(width, height) > maxEdge) return `the longest side is at most ${maxEdge}`;
+	const pixels = width * height;
+	if (pixels < minPixels || pixels > maxPixels) {
+		return `the image must have ${minPixels.toLocaleString('en-US')} to ${maxPixels.toLocaleString('en-US')} pixels (e.g. 1024x640 to 3840x2160), not ${pixels.toLocaleString('en-US')}`;
 	}
 	return undefined;
 }
@@ -185,7 +223,8 @@ const RESOLUTION: FieldRule = {
 /** Optional fields share one rule across families: the Options collection has one entry per field. */
 const SEED: FieldRule = { min: -1, max: 2 ** 32 - 1, initial: -1, unset: -1 };
 const STEPS: FieldRule = { min: 1, max: 100 };
-const GUIDANCE_SCALE: FieldRule = { min: 0, max: 20, fraction: true };
+// -1 is "not sent": 0 is a real guidance scale that changes the image.
+const GUIDANCE_SCALE: FieldRule = { min: 0, max: 20, fraction: true, initial: -1, unset: -1 };
 /** Pixel size WIDTHxHEIGHT. */
 const PIXEL_SIZE: FieldRule = {
 	default: '1024x1024',
@@ -195,23 +234,54 @@ const PIXEL_SIZE: FieldRule = {
 
 const DALL_E_RESPONSE_FORMAT: FieldRule = { values: ['b64_json', 'url'], default: 'b64_json' };
 const USER: FieldRule = {};
-const GPT_IMAGE_SIZES = ['auto', '1024x1024', '1536x1024', '1024x1536'] as const;
+const OPENAI: Omit<Retirement, 'models'> = { provider: 'OpenAI', replacement: 'gpt-image-2' };
 
-/** Fields every GPT image model shares; the entries below add or override. */
+const COMPRESSION: FieldRule = {
+	min: 0,
+	max: 100,
+	initial: 100,
+	onlyWith: { field: 'output_format', values: ['jpeg', 'webp'] },
+};
+
+/** Fields of gpt-image-1 and 1.5; the later generations below add or take away. */
 const GPT_IMAGE_FIELDS: ModelFamily['fields'] = {
-	size: { values: GPT_IMAGE_SIZES, default: 'auto', parameter: 'sizeGptImage' },
+	size: { values: ['auto', '1024x1024', '1536x1024', '1024x1536'], default: 'auto', parameter: 'sizeGptImage' },
 	quality: { values: ['auto', 'low', 'medium', 'high'], default: 'auto', parameter: 'qualityGptImage' },
 	background: { values: ['auto', 'transparent', 'opaque'] },
 	output_format: { values: ['png', 'jpeg', 'webp'] },
-	output_compression: {
-		min: 0,
-		max: 100,
-		initial: 100,
-		onlyWith: { field: 'output_format', values: ['jpeg', 'webp'] },
-	},
+	output_compression: COMPRESSION,
 	moderation: { values: ['auto', 'low'], operations: ['generate'] },
 	input_fidelity: { values: ['low', 'high'], operations: ['edit'] },
 	user: USER,
+};
+
+/** gpt-image-2: free size, no transparent background, no input_fidelity (reference images are always high fidelity). */
+const GPT_IMAGE_2_FIELDS: ModelFamily['fields'] = {
+	...GPT_IMAGE_FIELDS,
+	size: {
+		default: 'auto',
+		check: checkFlexibleSize,
+		hint: 'auto, or any WIDTHxHEIGHT with sides divisible by 16, a ratio between 1:3 and 3:1, the longest side up to 3840 and 655,360 to 8,294,400 pixels',
+		placeholder: 'e.g. auto or 1536x864',
+	},
+	background: { values: ['auto', 'opaque'] },
+	input_fidelity: undefined,
+};
+
+/** gpt-image-2.5: the quality levels xhigh and max. */
+const GPT_IMAGE_25_FIELDS: ModelFamily['fields'] = {
+	...GPT_IMAGE_2_FIELDS,
+	quality: { values: ['auto', 'low', 'medium', 'high', 'xhigh', 'max'], default: 'auto', parameter: 'qualityGptImage25' },
+};
+
+/** gpt-image-2.6: planning complexity, animated GIF and SVG output. */
+const GPT_IMAGE_26_FIELDS: ModelFamily['fields'] = {
+	...GPT_IMAGE_25_FIELDS,
+	complexity: { values: ['low', 'medium', 'high'] },
+	output_format: { values: ['png', 'jpeg', 'webp', 'gif', 'svg'] },
+	frame_count: { min: 2, max: 16, initial: 4, onlyWith: { field: 'output_format', values: ['gif'] } },
+	frame_duration_ms: { min: 20, max: 10_000, initial: 100, onlyWith: { field: 'output_format', values: ['gif'] } },
+	svg_model: { path: 'svg.model', placeholder: 'e.g. auto', onlyWith: { field: 'output_format', values: ['svg'] } },
 };
 
 const GPT_IMAGE_BASE = {
@@ -226,13 +296,94 @@ const GPT_IMAGE_BASE = {
 	jsonImages: { field: 'images', endpoints: ['edits'], mask: true },
 } as const satisfies Partial<ModelFamily>;
 
+/**
+ * Patterns are disjoint: a model ID matches at most one (test/unit/models.test.ts proves it over a
+ * list of real IDs), so the editor's display conditions need no first-match order. `(^|/)` lets a
+ * gateway prefix through (openai/gpt-image-2); a dated snapshot (gpt-image-2-2026-04-21) matches
+ * its alias' family.
+ */
 export const MODEL_FAMILIES: readonly ModelFamily[] = [
+	{
+		id: 'gpt-image-2.6',
+		displayName: 'GPT Image 2.6',
+		label: 'gpt-image-2.6-flare, gpt-image-2.6-sunburst and later',
+		knownModels: ['gpt-image-2.6-flare', 'gpt-image-2.6-sunburst'],
+		// 2.6 and every later generation of the line (2.7, 3, ...): the newest fields the node knows.
+		pattern: '(^|/)gpt-image-(2\\.(?!5(?![0-9]))|[3-9](?![0-9]))',
+		line: 'gpt-image',
+		newestOfLine: true,
+		...GPT_IMAGE_BASE,
+		fields: GPT_IMAGE_26_FIELDS,
+	},
+	{
+		id: 'gpt-image-2.5',
+		displayName: 'GPT Image 2.5',
+		label: 'gpt-image-2.5-flare, gpt-image-2.5-sunburst',
+		knownModels: ['gpt-image-2.5-flare', 'gpt-image-2.5-sunburst'],
+		pattern: '(^|/)gpt-image-2\\.5(?![0-9])',
+		line: 'gpt-image',
+		...GPT_IMAGE_BASE,
+		fields: GPT_IMAGE_25_FIELDS,
+	},
+	{
+		id: 'gpt-image-2',
+		displayName: 'GPT Image 2',
+		label: 'gpt-image-2',
+		knownModels: ['gpt-image-2'],
+		pattern: '(^|/)gpt-image-2(?![.0-9])',
+		line: 'gpt-image',
+		...GPT_IMAGE_BASE,
+		fields: GPT_IMAGE_2_FIELDS,
+	},
+	{
+		id: 'gpt-image',
+		displayName: 'GPT Image',
+		label: 'gpt-image-1, gpt-image-1.5, chatgpt-image-latest',
+		knownModels: ['gpt-image-1.5', 'gpt-image-1'],
+		pattern: '(^|/)(gpt-image-1(?![0-9])(?![.0-9]*-mini)|chatgpt-image)',
+		line: 'gpt-image',
+		retired: { ...OPENAI, models: { 'gpt-image-1': '2026-10-23', 'gpt-image-1.5': '2026-12-01', 'chatgpt-image-latest': '2026-12-01' } },
+		...GPT_IMAGE_BASE,
+		fields: GPT_IMAGE_FIELDS,
+	},
+	{
+		id: 'gpt-image-mini',
+		displayName: 'GPT Image Mini',
+		label: 'gpt-image-1-mini',
+		knownModels: ['gpt-image-1-mini'],
+		pattern: '(^|/)gpt-image-1(?![0-9])[.0-9]*-mini',
+		line: 'gpt-image',
+		retired: { ...OPENAI, models: { 'gpt-image-1-mini': '2026-12-01' } },
+		...GPT_IMAGE_BASE,
+		// The mini models do not take input_fidelity.
+		fields: { ...GPT_IMAGE_FIELDS, input_fidelity: undefined },
+	},
+	{
+		id: 'dall-e-3',
+		displayName: 'DALL·E 3',
+		label: 'dall-e-3',
+		knownModels: ['dall-e-3'],
+		pattern: '(^|/)dall-e-3',
+		retired: { ...OPENAI, models: { 'dall-e-3': '2026-05-12' } },
+		operations: ['generate'],
+		promptMaxLength: 4000,
+		maxImages: 10,
+		imagesPerRequest: 1,
+		fields: {
+			size: { values: ['1024x1024', '1792x1024', '1024x1792'], default: '1024x1024', parameter: 'sizeDallE3' },
+			quality: { values: ['standard', 'hd'], default: 'standard', parameter: 'qualityDallE3' },
+			style: { values: ['vivid', 'natural'], default: 'vivid', parameter: 'styleDallE3' },
+			response_format: DALL_E_RESPONSE_FORMAT,
+			user: USER,
+		},
+	},
 	{
 		id: 'dall-e-2',
 		displayName: 'DALL·E 2',
 		label: 'dall-e-2',
 		knownModels: ['dall-e-2'],
 		pattern: '(^|/)dall-e-2',
+		retired: { ...OPENAI, models: { 'dall-e-2': '2026-05-12' } },
 		operations: ['generate', 'edit', 'variation'],
 		promptMaxLength: 1000,
 		maxImages: 10,
@@ -241,64 +392,10 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		inputImages: { formats: ['png'], maxBytes: 4 * MB, square: true },
 		mask: { formats: ['png'], maxBytes: 4 * MB, sameDimensionsAsImage: true },
 		fields: {
-			size: { values: ['256x256', '512x512', '1024x1024'], default: '1024x1024' },
+			size: { values: ['256x256', '512x512', '1024x1024'], default: '1024x1024', parameter: 'sizeDallE2' },
 			response_format: DALL_E_RESPONSE_FORMAT,
 			user: USER,
 		},
-	},
-	{
-		id: 'dall-e-3',
-		displayName: 'DALL·E 3',
-		label: 'dall-e-3',
-		knownModels: ['dall-e-3'],
-		pattern: '(^|/)dall-e-3',
-		operations: ['generate'],
-		promptMaxLength: 4000,
-		maxImages: 10,
-		imagesPerRequest: 1,
-		fields: {
-			size: { values: ['1024x1024', '1792x1024', '1024x1792'], default: '1024x1024' },
-			quality: { values: ['standard', 'hd'], default: 'standard' },
-			style: { values: ['vivid', 'natural'], default: 'vivid' },
-			response_format: DALL_E_RESPONSE_FORMAT,
-			user: USER,
-		},
-	},
-	{
-		id: 'gpt-image-mini',
-		displayName: 'GPT Image Mini',
-		label: 'gpt-image-1-mini',
-		knownModels: ['gpt-image-1-mini'],
-		pattern: '(^|/)gpt-image-[0-9.]+-mini',
-		...GPT_IMAGE_BASE,
-		// The mini models do not take input_fidelity.
-		fields: { ...GPT_IMAGE_FIELDS, input_fidelity: undefined },
-	},
-	{
-		id: 'gpt-image-2',
-		displayName: 'GPT Image 2',
-		label: 'gpt-image-2',
-		knownModels: ['gpt-image-2'],
-		pattern: '(^|/)gpt-image-2',
-		...GPT_IMAGE_BASE,
-		fields: {
-			...GPT_IMAGE_FIELDS,
-			size: {
-				default: 'auto',
-				check: checkFlexibleSize,
-				hint: 'auto, or any WIDTHxHEIGHT with sides divisible by 16, a ratio between 1:3 and 3:1, up to 3840x2160',
-				placeholder: 'e.g. auto or 1536x864',
-			},
-		},
-	},
-	{
-		id: 'gpt-image',
-		displayName: 'GPT Image',
-		label: 'gpt-image-1, gpt-image-1.5, chatgpt-image-latest',
-		knownModels: ['gpt-image-1', 'gpt-image-1.5'],
-		pattern: '(^|/)(gpt-image|chatgpt-image)',
-		...GPT_IMAGE_BASE,
-		fields: GPT_IMAGE_FIELDS,
 	},
 	{
 		id: 'chat-image',
@@ -474,12 +571,78 @@ export function resolveFamily(model: string, choice: string = DETECT_FAMILY): Mo
 	return MODEL_FAMILIES.find((family) => family.id === choice) ?? familyOf(model);
 }
 
+/** Families detected from model IDs (not the catch-all, not the ones only chosen by hand). */
+export const DETECTABLE_FAMILIES = MODEL_FAMILIES.filter((family) => family.pattern !== undefined && !family.explicitOnly);
+
+/** The model ID without a gateway prefix, lower case: what the provider's own tables name. */
+function bareId(model: string): string {
+	const id = model.trim().toLowerCase();
+	return id.slice(id.lastIndexOf('/') + 1);
+}
+
+/** An ID of the newest generation's line that the table has not seen yet (gpt-image-2.7-nova, gpt-image-3). */
+export function isNewerThanTable(model: string, family: ModelFamily): boolean {
+	if (!family.newestOfLine) return false;
+	const id = bareId(model);
+	// A known model, or one of its dated snapshots (gpt-image-2.6-flare-2026-11-04).
+	return !(family.knownModels ?? []).some((known) => id === known || id.startsWith(`${known}-`));
+}
+
+/** What the table knows of a model its provider retired, or undefined. */
+export function retirementOf(model: string, family: ModelFamily): (Retirement & { model: string; on: string }) | undefined {
+	const retired = family.retired;
+	if (!retired) return undefined;
+	const id = bareId(model);
+	const known = Object.keys(retired.models).find((name) => id === name || id.startsWith(`${name}-20`));
+	return known ? { ...retired, model: known, on: retired.models[known] } : undefined;
+}
+
+/** The body keys that carry a family's input images in a JSON request: the node sets them itself. */
+export const JSON_IMAGE_KEYS: Readonly<Record<JsonImageInput['field'], readonly string[]>> = {
+	image: ['image'],
+	images: ['images', 'mask'],
+	input_references: ['input_references'],
+};
+
+/** Input images (and a mask) as the family's JSON body takes them. */
+export function jsonImageBody(input: JsonImageInput, urls: readonly string[], maskUrl?: string): Record<string, unknown> {
+	switch (input.field) {
+		case 'image':
+			return { image: urls.length === 1 ? urls[0] : [...urls] };
+		case 'input_references':
+			return { input_references: urls.map((url) => ({ type: 'image_url', image_url: { url } })) };
+		case 'images':
+			return { images: urls.map((url) => ({ image_url: url })), ...(maskUrl ? { mask: { image_url: maskUrl } } : {}) };
+	}
+}
+
+/** Keys the node always fills itself: Extra Body Fields (JSON) may not set them. */
+export function ownedBodyKeys(family: ModelFamily, operation: Operation): Record<string, string> {
+	const owned: Record<string, string> = { model: 'Model', prompt: 'Prompt', n: 'Number of Images' };
+	if (operation === 'generate') return owned;
+	// Uploads use image, image[] and mask; JSON requests the family's own image field (OpenRouter's input_references).
+	const imageKeys = new Set(['image', 'image[]', 'images', 'mask', ...(family.jsonImages ? JSON_IMAGE_KEYS[family.jsonImages.field] : [])]);
+	for (const key of imageKeys) owned[key] = 'the input image fields';
+	return owned;
+}
+
+/** Rules between fields, checked before sending: what is wrong, or undefined. */
+export function crossFieldProblem(fields: Readonly<Record<string, unknown>>): { message: string; fix: string } | undefined {
+	if (fields.background === 'transparent' && fields.output_format === 'jpeg') {
+		return {
+			message: 'Background "transparent" does not work with Output Format "jpeg"',
+			fix: 'Choose the PNG or WebP output format, or another background.',
+		};
+	}
+	return undefined;
+}
+
 /**
  * The regular expression source with every ASCII letter matching both cases: n8n's display
  * conditions take a pattern without flags, and users type DALL-E-3 as often as dall-e-3.
  * Patterns in this file use lower-case literals and no letter ranges.
  */
-function anyCase(source: string): string {
+export function anyCase(source: string): string {
 	let result = '';
 	for (let index = 0; index < source.length; index++) {
 		const char = source[index];
@@ -495,22 +658,14 @@ function anyCase(source: string): string {
 	return result;
 }
 
-/**
- * A regular expression source that matches exactly the model IDs of the given families, in any
- * letter case, honouring the first-match order of MODEL_FAMILIES. Used by the UI's displayOptions.
- */
-export function modelRegexFor(families: readonly ModelFamily[]): string {
-	const alternatives = families.map((family) => {
-		const position = MODEL_FAMILIES.indexOf(family);
-		const earlier = MODEL_FAMILIES.slice(0, position)
-			.filter((other) => other.pattern !== undefined)
-			.map((other) => `(?!.*(?:${anyCase(other.pattern as string)}))`)
-			.join('');
-		if (family.explicitOnly) return '(?!)';
-		const own = family.pattern === undefined ? '' : `(?=.*(?:${anyCase(family.pattern)}))`;
-		return `^${earlier}${own}`;
-	});
-	return alternatives.map((alternative) => `(?:${alternative})`).join('|');
+/** "dall-e-2, gpt-image-1, ...": how messages name the models of some families. */
+export function modelsOf(families: readonly ModelFamily[]): string {
+	return families.map((family) => family.label).join('; ');
+}
+
+/** Families that can do an operation. */
+export function familiesWith(operation: Operation): ModelFamily[] {
+	return MODEL_FAMILIES.filter((family) => family.operations.includes(operation));
 }
 
 /** The rule of a field for a family and operation, or undefined when the family does not take it there. */

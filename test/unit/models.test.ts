@@ -4,7 +4,7 @@
  */
 import { NodeHelpers, type INodeParameters, type INodeProperties } from 'n8n-workflow';
 
-import { MODEL_FAMILIES, familyOf, modelRegexFor, type BodyField } from '../../nodes/OpenAiCompatibleImages/models';
+import { DETECTABLE_FAMILIES, MODEL_FAMILIES, anyCase, familyOf, type BodyField } from '../../nodes/OpenAiCompatibleImages/models';
 import { nodeType } from '../harness/n8n';
 
 const { description } = nodeType;
@@ -43,12 +43,46 @@ describe('family detection', () => {
 		expect(familyOf(model).id).toBe(family);
 	});
 
-	test('the UI regex of each family matches exactly the models the code assigns to it', () => {
-		const samples = ['dall-e-2', 'dall-e-3', 'DALL-E-3', 'gpt-image-1', 'GPT-Image-1-Mini', 'gpt-image-1-mini', 'gpt-image-2', 'GPT-IMAGE-2', 'chatgpt-image-latest', 'flux-dev', 'azure/dall-e-3', ''];
-		for (const family of MODEL_FAMILIES) {
-			const regex = new RegExp(modelRegexFor([family]));
-			for (const sample of samples) expect([sample, regex.test(sample)]).toEqual([sample, familyOf(sample) === family]);
+	/** Real model IDs as OpenAI, Azure deployments and gateways name them (and some the table has not seen yet). */
+	const REAL_IDS = [
+		'dall-e-2', 'dall-e-3', 'DALL-E-3', 'openai/dall-e-3', 'azure/dall-e-3',
+		'gpt-image-1', 'GPT-Image-1', 'gpt-image-1.5', 'gpt-image-1-2025-04-23', 'openai/gpt-image-1', 'chatgpt-image-latest',
+		'gpt-image-1-mini', 'GPT-Image-1-Mini', 'gpt-image-1.5-mini',
+		'gpt-image-2', 'GPT-IMAGE-2', 'gpt-image-2-2026-04-21', 'openai/gpt-image-2',
+		'gpt-image-2.5-flare', 'gpt-image-2.5-sunburst', 'gpt-image-2.5-flare-2026-09-08', 'openai/gpt-image-2.5-sunburst',
+		'gpt-image-2.6-flare', 'gpt-image-2.6-sunburst', 'gpt-image-2.6-flare-2026-11-04', 'openai/gpt-image-2.6-sunburst', 'GPT-Image-2.6-Sunburst',
+		'gpt-image-2.7-nova', 'gpt-image-3', 'gpt-image-10',
+		'google/gemini-2.5-flash-image', 'gemini-2.5-flash-image-preview', 'gemini-3-pro-image-preview', 'nano-banana', 'openai/gpt-5-image', 'openai/gpt-5-image-mini',
+		'grok-2-image', 'grok-2-image-1212', 'grok-imagine-image', 'xai/grok-imagine-image-pro',
+		'doubao-seedream-4-0-250828', 'seedream-4-0', 'doubao-seedream-4-5-251128',
+		'Kwai-Kolors/Kolors', 'Qwen/Qwen-Image', 'Qwen/Qwen-Image-Edit',
+		'black-forest-labs/FLUX.1-schnell', 'flux-dev', 'doubao-seedream-3-0-t2i-250415', 'my-team-image', 'stabilityai/stable-diffusion-3-5-large', 'imagen-4.0-generate-001', '',
+	];
+
+	test('each real model ID matches at most one family pattern (disjoint: no first-match order needed)', () => {
+		for (const id of REAL_IDS) {
+			const matching = DETECTABLE_FAMILIES.filter((family) => new RegExp(family.pattern as string).test(id.toLowerCase())).map((family) => family.id);
+			expect([id, matching.length <= 1]).toEqual([id, true]);
+			expect([id, matching[0] ?? 'other']).toEqual([id, familyOf(id).id]);
 		}
+	});
+
+	test('the any-case pattern the editor uses matches exactly the IDs the code assigns to the family', () => {
+		for (const family of DETECTABLE_FAMILIES) {
+			const regex = new RegExp(anyCase(family.pattern as string));
+			for (const id of REAL_IDS) expect([id, family.id, regex.test(id)]).toEqual([id, family.id, familyOf(id) === family]);
+		}
+	});
+
+	test.each([
+		['gpt-image-2.5-flare', 'gpt-image-2.5'],
+		['gpt-image-2.6-flare-2026-11-04', 'gpt-image-2.6'],
+		['openai/gpt-image-2.6-sunburst', 'gpt-image-2.6'],
+		['gpt-image-2.7-nova', 'gpt-image-2.6'],
+		['gpt-image-3', 'gpt-image-2.6'],
+		['gpt-image-2-2026-04-21', 'gpt-image-2'],
+	])('%s is detected as %s (dated snapshots, gateway prefixes, newer generations of the line)', (model, family) => {
+		expect(familyOf(model).id).toBe(family);
 	});
 });
 
@@ -101,8 +135,9 @@ describe('the UI follows the model', () => {
 		);
 	});
 
-	test('optional fields have one rule across families (one UI entry can describe them)', () => {
-		const optional: BodyField[] = ['response_format', 'background', 'output_format', 'output_compression', 'moderation', 'input_fidelity', 'user', 'watermark', 'seed', 'negative_prompt'];
+	test('optional fields without per-generation values have one rule across families (one UI entry can describe them)', () => {
+		// background and output_format differ by GPT image generation: the Options collection has a variant per list.
+		const optional: BodyField[] = ['response_format', 'output_compression', 'moderation', 'input_fidelity', 'user', 'watermark', 'seed', 'negative_prompt'];
 		for (const field of optional) {
 			const rules = MODEL_FAMILIES.map((family) => family.fields[field]).filter(Boolean);
 			const shapes = new Set(rules.map((rule) => JSON.stringify([rule?.values, rule?.min, rule?.max])));

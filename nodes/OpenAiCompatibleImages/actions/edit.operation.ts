@@ -3,10 +3,8 @@ import type { IDataObject, IExecuteFunctions, INodeProperties, INodePropertyOpti
 import { mainBodyFields } from '../description/bodyFields';
 import { countProperty, promptProperty } from '../description/common';
 import {
-	familiesWith,
 	forFamilies,
 	forOperation,
-	modelsOf,
 	unsupportedNotice,
 	whenModelIsExpression,
 } from '../description/familyDisplay';
@@ -33,7 +31,7 @@ import {
 } from '../helpers/parameters';
 import { generatePath, requestBody, responseParser } from '../helpers/requestBody';
 import { ECHOED_FIELDS, pick, type ItemPlan } from '../helpers/runner';
-import type { JsonImageEndpoint, JsonImageInput, ModelFamily } from '../models';
+import { familiesWith, jsonImageBody, modelsOf, type JsonImageEndpoint, type JsonImageInput, type ModelFamily } from '../models';
 import { splitCount } from './generate.operation';
 
 type InputMode = 'upload' | 'json';
@@ -450,15 +448,8 @@ export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 		images: count,
 		body: async (): Promise<IDataObject> => {
 			const urls = await imageUrlsOf(ctx, itemIndex, inputs);
-			let images: IDataObject;
-			if (input.field === 'image') {
-				images = { image: urls.length === 1 ? urls[0] : urls };
-			} else if (input.field === 'input_references') {
-				images = { input_references: urls.map((url) => ({ type: 'image_url', image_url: { url } })) };
-			} else {
-				images = { images: urls.map((url) => ({ image_url: url })) };
-				if (mask) images.mask = { image_url: dataUrl(mask, await readImageBytes(ctx, itemIndex, mask)) };
-			}
+			const maskUrl = mask && input.mask ? dataUrl(mask, await readImageBytes(ctx, itemIndex, mask)) : undefined;
+			const images = jsonImageBody(input, urls, maskUrl) as IDataObject;
 			return requestBody(family, 'edit', { model, prompt, count, fields, extra, images });
 		},
 		parse: responseParser(family),

@@ -3,12 +3,13 @@ import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n
 import {
 	MODEL_FAMILIES,
 	fieldRule,
+	modelsOf,
 	type BodyField,
 	type FieldRule,
 	type ModelFamily,
 	type Operation,
 } from '../models';
-import { forFamilies, modelsOf, whenModelIsExpression } from './familyDisplay';
+import { forFamilies, whenModelIsExpression } from './familyDisplay';
 
 /** How a body field looks in the UI. What each model accepts lives in models.ts. */
 interface FieldUi {
@@ -33,7 +34,7 @@ export const BODY_FIELD_UI: Record<BodyField, FieldUi> = {
 		description: 'Higher quality takes longer and costs more',
 		main: true,
 		type: 'options',
-		labels: { hd: 'HD', auto: 'Auto (Model Decides)' },
+		labels: { hd: 'HD', auto: 'Auto (Model Decides)', xhigh: 'Extra High', max: 'Max' },
 	},
 	style: {
 		displayName: 'Style',
@@ -57,7 +58,7 @@ export const BODY_FIELD_UI: Record<BodyField, FieldUi> = {
 		displayName: 'Output Format',
 		description: 'File format of the returned images',
 		type: 'options',
-		labels: { png: 'PNG', jpeg: 'JPEG', webp: 'WebP' },
+		labels: { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', gif: 'GIF (Animated)', svg: 'SVG (Vector)' },
 	},
 	output_compression: {
 		displayName: 'Output Compression',
@@ -124,8 +125,28 @@ export const BODY_FIELD_UI: Record<BodyField, FieldUi> = {
 	},
 	guidance_scale: {
 		displayName: 'Guidance Scale',
-		description: 'How closely the image follows the prompt: higher is closer, lower is freer',
+		description: 'How closely the image follows the prompt: higher is closer, lower is freer; -1 sends none, so the model uses its default',
 		type: 'number',
+	},
+	complexity: {
+		displayName: 'Complexity',
+		description: 'How much the model plans the image before drawing it, independent of quality: higher takes longer',
+		type: 'options',
+	},
+	frame_count: {
+		displayName: 'Frame Count',
+		description: 'Frames of the animated GIF; the frames share one sheet, so large frames allow fewer of them',
+		type: 'number',
+	},
+	frame_duration_ms: {
+		displayName: 'Frame Duration (Ms)',
+		description: 'How long each frame of the animated GIF shows, in milliseconds',
+		type: 'number',
+	},
+	svg_model: {
+		displayName: 'SVG Authoring Model',
+		description: 'The model that writes the SVG (sent as svg.model); empty lets the provider choose',
+		type: 'string',
 	},
 };
 
@@ -264,7 +285,7 @@ function fieldProperties(field: BodyField, operations: readonly Operation[], inC
 		forFamilies(
 			{
 				...propertyFor(field, rule, { [operationKey]: ops, ...fieldConditions(rule, inCollection) }),
-				name: inCollection ? field : parameterName(field, rule, families),
+				name: inCollection ? field : parameterName(field, rule),
 			},
 			families,
 			{ inCollection },
@@ -282,24 +303,16 @@ function fieldProperties(field: BodyField, operations: readonly Operation[], inC
 	return properties;
 }
 
-function pascal(id: string): string {
-	return id
-		.split(/[^a-z0-9]+/i)
-		.map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-		.join('');
-}
-
 /**
- * The parameter a main field is stored in. Each family's dropdown is a parameter of its own
- * (sizeDallE3, sizeGptImage, ...): the editor keeps a value across same-named parameters
- * and outlines it red when the new family's list lacks it, so after a model change the new
- * family's dropdown starts from its own default. Text fields, and the generic field for models
- * given as expressions, share the field's own name.
+ * The parameter a main field is stored in. Each list of dropdown values is a parameter of its own
+ * (sizeDallE3, sizeGptImage, ...), declared in models.ts: the editor keeps a value across
+ * same-named parameters and outlines it red when the new family's list lacks it. Text fields, and
+ * the generic field for models given as expressions, share the field's own name.
  */
-function parameterName(field: BodyField, rule: FieldRule, families: readonly ModelFamily[]): string {
+function parameterName(field: BodyField, rule: FieldRule): string {
 	if (!rule.values) return field;
-	if (rule.parameter) return rule.parameter;
-	return `${field.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase())}${pascal(families[0].id)}`;
+	if (!rule.parameter) throw new Error(`models.ts: the ${field} dropdown of a family needs a declared parameter name`);
+	return rule.parameter;
 }
 
 const parameterNames = new Map<string, string>();
@@ -315,7 +328,7 @@ export function mainParameterName(field: BodyField, family: ModelFamily, operati
 	let name = parameterNames.get(key);
 	if (name === undefined) {
 		const group = groupsOf(field, [operation]).find((candidate) => candidate.families.includes(family));
-		name = group ? parameterName(field, group.rule, group.families) : field;
+		name = group ? parameterName(field, group.rule) : field;
 		parameterNames.set(key, name);
 	}
 	return name;

@@ -1,6 +1,16 @@
 import type { IDisplayOptions, INodeProperties } from 'n8n-workflow';
 
-import { DETECT_FAMILY, MODEL_FAMILIES, modelRegexFor, type ModelFamily, type Operation } from '../models';
+import {
+	DETECTABLE_FAMILIES,
+	DETECT_FAMILY,
+	MODEL_FAMILIES,
+	MODEL_LINES,
+	anyCase,
+	familiesWith,
+	modelsOf,
+	type ModelFamily,
+	type Operation,
+} from '../models';
 
 /**
  * How a property follows the model family in the editor.
@@ -10,15 +20,23 @@ import { DETECT_FAMILY, MODEL_FAMILIES, modelRegexFor, type ModelFamily, type Op
  * conditions. Hide-conditions see the raw text, expression or not. So a family-specific
  * property comes in up to three variants that never show together:
  * - the family was chosen in Model Family: shown for that choice (a literal, never an expression);
- * - Model Family detects it: hidden when a family is chosen, or unless the model ID is literal
- *   and matches the family's pattern (hide-conditions, so an expression hides it);
+ * - Model Family detects it: hidden when a family is chosen, when the model is an expression, or
+ *   when the literal model ID is not of the families (one short regular expression: the
+ *   families' patterns are disjoint, models.ts);
  * - Model Family detects it and the model is an expression or $fromAI: the family cannot be known
  *   in the editor, so one generic variant shows (see whenModelIsExpression).
+ *
+ * n8n 2.x runs each display regex in a sandbox with a time limit (about 0.1 ms each, on every
+ * render and in every run), so there is at most one per variant, and none longer than MAX_REGEX.
  */
 
 export const MODEL_FAMILY = 'modelFamily';
 
-const EXPRESSION = [{ _cnd: { startsWith: '=' } }];
+/** The longest display regex the description may hold (test/unit/description.test.ts). */
+export const MAX_REGEX = 300;
+
+const EXPRESSION = { _cnd: { startsWith: '=' } };
+const FAMILY_IDS = MODEL_FAMILIES.map((family) => family.id);
 
 interface Keys {
 	family: string;
@@ -41,6 +59,60 @@ function withConditions(
 	return { ...property, displayOptions };
 }
 
+const patternOf = (family: ModelFamily) => anyCase(family.pattern as string);
+
+/** The any-case patterns of some detectable families, a whole line of families as the line's one pattern. */
+function patternsOf(families: readonly ModelFamily[]): string[] {
+	const patterns: string[] = [];
+	const lines = new Set<string>();
+	for (const family of families) {
+		const line = family.line;
+		const wholeLine = line && DETECTABLE_FAMILIES.every((other) => other.line !== line || families.includes(other));
+		if (!wholeLine) patterns.push(patternOf(family));
+		else if (!lines.has(line)) {
+			lines.add(line);
+			patterns.push(anyCase(MODEL_LINES[line]));
+		}
+	}
+	return patterns;
+}
+
+/** Alternatives joined into as few regular expressions as fit in MAX_REGEX characters each. */
+function joinedWithin(alternatives: string[]): string[] {
+	const joined: string[] = [];
+	for (const alternative of alternatives) {
+		const last = joined.length - 1;
+		if (last >= 0 && joined[last].length + 1 + alternative.length <= MAX_REGEX) joined[last] += `|${alternative}`;
+		else joined.push(alternative);
+	}
+	return joined;
+}
+
+/**
+ * Conditions on the model ID that hide a detect variant unless the literal ID is of one of the
+ * families: for a set with the catch-all, "matches another family"; otherwise "matches none of these".
+ */
+type Conditions = NonNullable<IDisplayOptions['hide']>[string];
+
+function hiddenUnlessDetected(families: readonly ModelFamily[]): Conditions | undefined {
+	const detectable = DETECTABLE_FAMILIES.filter((family) => families.includes(family));
+	const catchAll = families.some((family) => family.pattern === undefined && !family.explicitOnly);
+	if (catchAll) {
+		const others = patternsOf(DETECTABLE_FAMILIES.filter((family) => !families.includes(family)));
+		return [EXPRESSION, ...joinedWithin(others).map((regex) => ({ _cnd: { regex } }))];
+	}
+	if (detectable.length === 0) return undefined;
+	const regex = `^(?!.*(?:${patternsOf(detectable).join('|')}))`;
+	if (regex.length <= MAX_REGEX) return [EXPRESSION, { _cnd: { regex } }];
+	// Most of one line: hidden outside the line, or on the line's other families.
+	const line = detectable[0].line;
+	if (line && detectable.every((family) => family.line === line)) {
+		const rest = DETECTABLE_FAMILIES.filter((family) => family.line === line && !detectable.includes(family));
+		return [EXPRESSION, { _cnd: { regex: `^(?!.*(?:${anyCase(MODEL_LINES[line])}))` } }, ...joinedWithin(rest.map(patternOf)).map((other) => ({ _cnd: { regex: other } }))];
+	}
+	throw new Error(`A display condition for ${detectable.map((family) => family.id).join(', ')} is longer than ${MAX_REGEX} characters: shorten their patterns in models.ts`);
+}
+
 /**
  * The variants of a property that show it exactly for models of the given families, chosen or
  * detected from a literal ID. An empty list when no family takes it; the property itself when
@@ -54,15 +126,12 @@ export function forFamilies(
 	if (families.length === 0) return [];
 	if (MODEL_FAMILIES.every((family) => families.includes(family))) return [property];
 	const keys = keysFor(inCollection);
-	return [
-		withConditions(property, { [keys.family]: families.map((family) => family.id) }),
-		// Hide-conditions only: the editor re-checks dropdown values after a model change on the
-		// parameters without their defaults, where Model Family's "detect" is absent.
-		withConditions(property, {}, {
-			[keys.family]: MODEL_FAMILIES.map((family) => family.id),
-			[keys.model]: [{ _cnd: { regex: `^(?!(?!=)(?:${modelRegexFor(families)}))` } }],
-		}),
-	];
+	const chosen = withConditions(property, { [keys.family]: families.map((family) => family.id) });
+	const modelHide = hiddenUnlessDetected(families);
+	if (!modelHide) return [chosen];
+	// Hide-conditions only: the editor re-checks dropdown values after a model change on the
+	// parameters without their defaults, where Model Family's "detect" is absent.
+	return [chosen, withConditions(property, {}, { [keys.family]: FAMILY_IDS, [keys.model]: modelHide })];
 }
 
 /** The variant shown when Model Family detects the family and the model is an expression. */
@@ -71,23 +140,13 @@ export function whenModelIsExpression(
 	{ inCollection = false }: { inCollection?: boolean } = {},
 ): INodeProperties {
 	const keys = keysFor(inCollection);
-	return withConditions(property, { [keys.family]: [DETECT_FAMILY], [keys.model]: EXPRESSION });
+	return withConditions(property, { [keys.family]: [DETECT_FAMILY], [keys.model]: [EXPRESSION] });
 }
 
 /** forFamilies for the families that support an operation, plus the variant for expression models. */
 export function forOperation(property: INodeProperties, operation: Operation): INodeProperties[] {
-	const families = familiesWith(operation);
-	const variants = forFamilies(property, families);
+	const variants = forFamilies(property, familiesWith(operation));
 	return variants.length > 1 ? [...variants, whenModelIsExpression(property)] : variants;
-}
-
-export function familiesWith(operation: Operation): ModelFamily[] {
-	return MODEL_FAMILIES.filter((family) => family.operations.includes(operation));
-}
-
-/** "dall-e-2, gpt-image-1, gpt-image-1.5, ...": how descriptions name the models of some families. */
-export function modelsOf(families: readonly ModelFamily[]): string {
-	return families.map((family) => family.label).join('; ');
 }
 
 export const modelFamilyProperty: INodeProperties = {
@@ -97,7 +156,7 @@ export const modelFamilyProperty: INodeProperties = {
 	noDataExpression: true,
 	default: DETECT_FAMILY,
 	description:
-		'Which fields the model takes. Detect From Model ID works for the usual model IDs; choose the family when the ID does not tell, e.g. an Azure deployment name, a gateway alias, or a model set by an expression.',
+		'Which fields the model takes. Detect From Model ID works for the usual model IDs (the notice below names the family it found); choose the family when the ID does not tell, e.g. an Azure deployment name, a gateway alias, or a model set by an expression.',
 	options: [
 		{
 			name: 'Detect From Model ID',

@@ -15,6 +15,7 @@ const FORMAT_NAMES: Record<ImageFileFormat, string> = {
 	jpeg: 'JPEG',
 	webp: 'WebP',
 	gif: 'GIF',
+	svg: 'SVG',
 };
 
 const MB = 1024 * 1024;

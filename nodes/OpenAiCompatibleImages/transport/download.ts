@@ -1,7 +1,7 @@
 /** Image downloads: the image URLs a provider answers with, fetched into n8n's binary storage. */
 import { NodeApiError, NodeOperationError, type IExecuteFunctions, type IHttpRequestOptions, type JsonObject } from 'n8n-workflow';
 
-import { detectImageFormat, imageDimensions, inspectImage, notAnImage, type StoredImage } from '../helpers/images';
+import { detectImageFormat, imageDimensions, inspectImage, notAnImage, type StoredImage } from './imageFormat';
 import { isPrivateAddress } from './addresses';
 import { endpointFor } from './endpoint';
 import { decodeErrorBody } from './errors';
