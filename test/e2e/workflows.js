@@ -374,7 +374,7 @@ const FAULTS = {
 		['fault 200 error body', { shape: 'error200' }, /HTTP 200 with an error body/],
 		['fault empty data', { shape: 'empty' }, /^The provider returned no image$/],
 		['fault invalid base64', { shape: 'invalidBase64' }, /not valid base64/],
-		['fault not an image', { shape: 'notAnImage' }, /not a PNG, JPEG, WebP or GIF image/],
+		['fault not an image', { shape: 'notAnImage' }, /not a PNG, JPEG, WebP, GIF or SVG image/],
 		['fault malformed json', { status: 200, text: '{"data": [' }, /not a JSON object/],
 		['fault connection reset', { destroy: true }, /connection/i],
 		['fault never answers', { hang: true }, /did not answer within 3 s/],

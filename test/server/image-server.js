@@ -9,7 +9,7 @@
  */
 const http = require('node:http');
 const crypto = require('node:crypto');
-const { renderPromptImage, encodeImage } = require('./images');
+const { renderPromptImage, encodeImage, encodeAnimatedGif, encodeSvg } = require('./images');
 const { askOf, chatCompletion, nativeAnswer } = require('./shapes');
 
 /**
@@ -98,7 +98,9 @@ function dimensionsOf(size, fallback) {
 /**
  * @param {{ host?: string, port?: number, latencyMs?: number, apiKey?: string, models?: string[],
  *   imageSize?: { width: number, height: number }, noise?: boolean, keepBodies?: boolean,
- *   log?: (line: string) => void, strictPaths?: boolean }} [options]
+ *   log?: (line: string) => void, strictPaths?: boolean, openAi2026?: boolean }} [options]
+ * `openAi2026` answers as OpenAI does in December 2026: retired models 404 (model_not_found),
+ * xhigh/max quality only from gpt-image-2.5, GIF and SVG output only from gpt-image-2.6;
  * `imageSize` draws every picture at that size whatever was asked (small and fast in tests);
  * `noise` makes pictures incompressible (large files for benchmarks); `keepBodies: false`
  * drops request bodies and image bytes from the records once answered (long-running demos);
@@ -198,7 +200,7 @@ async function startImageServer(options = {}) {
 	function imagesFor(request, behaviour) {
 		const fields = fieldsOf(request);
 		const model = String(fields.model ?? request.path.split('/deployments/')[1]?.split('/')[0] ?? 'dall-e-2');
-		const isGptImage = /gpt-image|chatgpt-image/.test(model);
+		const isGptImage = /gpt-image|chatgpt-image/i.test(model);
 		const ask = askOf(request.kind, fields);
 		const n = behaviour.count ?? ask.n;
 		const prompt = request.kind === 'variation' ? 'variation' : ask.prompt;
@@ -209,13 +211,21 @@ async function startImageServer(options = {}) {
 		/** @param {Buffer} bytes @returns {string} a URL of this server that serves the bytes */
 		const host = (bytes) => {
 			const id = crypto.randomUUID();
-			files.set(id, { bytes, mimeType: `image/${format}` });
+			files.set(id, { bytes, mimeType: format === 'svg' ? 'image/svg+xml' : `image/${format}` });
 			return `${origin}/files/${id}.${format === 'jpeg' ? 'jpg' : format}`;
 		};
 		const data = [];
 		for (let index = 0; index < n; index++) {
+			const frames = Number(fields.frame_count ?? 0);
 			const draw = () =>
-				encodeImage(
+				format === 'svg'
+					? encodeSvg(`${prompt}#${index}`, drawn.width, drawn.height)
+					: format === 'gif' && frames > 1
+						? encodeAnimatedGif(
+								Array.from({ length: frames }, (_, frame) => renderPromptImage(`${prompt}#${index}#${frame}`, drawn.width, drawn.height, { noise: look.noise })),
+								Number(fields.frame_duration_ms ?? 100),
+							)
+						: encodeImage(
 					/** @type {any} */ (format),
 					renderPromptImage(look.sameImage ? 'benchmark' : `${prompt}#${index}`, drawn.width, drawn.height, {
 						transparent: fields.background === 'transparent',
@@ -231,7 +241,7 @@ async function startImageServer(options = {}) {
 						? /** @type {Buffer} */ (sameImages.get(key))
 						: draw();
 			const b64 = base64(bytes);
-			const mimeType = `image/${format}`;
+			const mimeType = format === 'svg' ? 'image/svg+xml' : `image/${format}`;
 			(request.images ??= []).push({ index, mimeType, size: bytes.length, sha256: sha256(bytes), bytes });
 			/** @type {Record<string, any>} */
 			const entry = {};
@@ -243,6 +253,8 @@ async function startImageServer(options = {}) {
 			if (behaviour.shape === 'emptyUrlBesideB64') entry.url = '';
 			if (behaviour.shape === 'noImageData') delete entry.b64_json;
 			if (model.startsWith('dall-e-3')) entry.revised_prompt = `${prompt} (revised)`;
+			// gpt-image-2 and later name each generation.
+			if (/gpt-image-[2-9]/i.test(model)) entry.generation_id = `gen_${crypto.randomUUID().slice(0, 8)}`;
 			data.push(entry);
 		}
 		const served = /** @type {ServedImage[]} */ (request.images ?? []);
@@ -265,9 +277,31 @@ async function startImageServer(options = {}) {
 				size: fields.size ?? '1024x1024',
 				usage: { input_tokens: 50, output_tokens: 4160 * n, total_tokens: 50 + 4160 * n, input_tokens_details: { text_tokens: 50, image_tokens: 0 } },
 			});
+			if (format === 'svg') body.svg_usage = { input_tokens: 120, output_tokens: 900 * n, model: 'svg-author-1' };
 		}
 		if (behaviour.shape === 'error200') return { error: { message: 'Upstream channel failed', type: 'upstream_error', code: 'channel_error' } };
 		return body;
+	}
+
+	/**
+	 * What OpenAI answers as of December 2026 (options.openAi2026): retired models 404 with its
+	 * message; quality xhigh/max only from gpt-image-2.5; gif and svg only from gpt-image-2.6.
+	 * @param {Record<string, any>} fields
+	 */
+	function openAi2026Refusal(fields) {
+		const model = String(fields.model ?? '');
+		if (/^(dall-e-[23]|gpt-image-1(\.5)?(-mini)?|chatgpt-image-latest)$/.test(model)) {
+			return { status: 404, body: errorBody(`The model \`${model}\` has been deprecated, learn more here: https://platform.openai.com/docs/deprecations`, 'invalid_request_error', 'model_not_found') };
+		}
+		// Later generations (and gateway-prefixed or dated IDs) take what 2.6 takes.
+		const generation = /gpt-image-(2\.[5-9]|[3-9])/i.exec(model)?.[1];
+		if (['xhigh', 'max'].includes(fields.quality) && !generation) {
+			return { status: 400, body: errorBody(`Invalid value: '${fields.quality}'. Supported values are: 'low', 'medium', 'high', and 'auto'.`, 'invalid_request_error', 'invalid_value', 'quality') };
+		}
+		if (['gif', 'svg'].includes(fields.output_format) && (!generation || generation === '2.5')) {
+			return { status: 400, body: errorBody(`Invalid value: '${fields.output_format}'. Supported values are: 'png', 'jpeg', and 'webp'.`, 'invalid_request_error', 'invalid_value', 'output_format') };
+		}
+		return undefined;
 	}
 
 	/** @param {RecordedRequest} request */
@@ -315,6 +349,8 @@ async function startImageServer(options = {}) {
 			return sendJson(res, 200, { object: 'list', data: (options.models ?? DEFAULT_MODELS).map((id) => ({ id, object: 'model', owned_by: 'test' })) });
 		}
 		if (request.kind === 'other') return sendJson(res, 404, errorBody(`Unknown path ${request.path}`));
+		const refusal = options.openAi2026 ? openAi2026Refusal(fieldsOf(request)) : undefined;
+		if (refusal) return sendJson(res, refusal.status, refusal.body);
 		const body = imagesFor(request, behaviour);
 		if (behaviour.truncate || behaviour.stall || behaviour.trickleMs || behaviour.reset || behaviour.pauseUntil) {
 			return sendBody(res, 200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(body)), behaviour);

@@ -1507,6 +1507,56 @@ function encodeGif(image) {
 	return out.toBuffer();
 }
 
+/**
+ * An animated GIF of several frames of one size (gpt-image-2.6's output_format "gif"): each
+ * frame's own palette as a local colour table, `delayMs` per frame, looping forever.
+ * @param {RgbaImage[]} frames
+ * @param {number} delayMs
+ * @returns {Buffer}
+ */
+function encodeAnimatedGif(frames, delayMs) {
+	const { width, height } = frames[0];
+	const out = new ByteWriter(width * height * frames.length + 1024);
+	out.bytes([0x47, 0x49, 0x46, 0x38, 0x39, 0x61]);
+	out.bytes([width & 0xff, width >> 8, height & 0xff, height >> 8, 0x00, 0, 0]); // no global colour table
+	out.bytes([0x21, 0xff, 0x0b, ...Buffer.from('NETSCAPE2.0'), 0x03, 0x01, 0x00, 0x00, 0x00]); // loop forever
+	const delay = Math.round(delayMs / 10);
+	for (const frame of frames) {
+		const single = encodeGif(frame);
+		const packed = single[10];
+		const table = 3 * 2 ** ((packed & 0x07) + 1);
+		let offset = 13 + table;
+		if (single[offset] === 0x21) offset += 8;
+		out.bytes([0x21, 0xf9, 0x04, 0x00, delay & 0xff, delay >> 8, 0x00, 0x00]);
+		out.bytes([...single.subarray(offset, offset + 9)]);
+		out.byte(0x80 | (packed & 0x07)); // the frame's palette as a local colour table
+		out.bytes([...single.subarray(13, 13 + table)]);
+		out.bytes([...single.subarray(offset + 10, single.length - 1)]);
+	}
+	out.byte(0x3b);
+	return out.toBuffer();
+}
+
+/**
+ * A vector image as gpt-image-2.6 returns it for output_format "svg": an XML prolog, then an
+ * <svg> with width, height and viewBox, shapes coloured from the prompt.
+ * @param {string} prompt
+ * @param {number} width
+ * @param {number} height
+ * @returns {Buffer}
+ */
+function encodeSvg(prompt, width, height) {
+	const image = renderPromptImage(prompt, 8, 8);
+	const colour = (index) => `rgb(${image.pixels[index * 4]},${image.pixels[index * 4 + 1]},${image.pixels[index * 4 + 2]})`;
+	const text = prompt.replace(/[<>&"]/g, ' ').slice(0, 60);
+	return Buffer.from(
+		`<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
+			`<rect width="${width}" height="${height}" fill="${colour(0)}"/>` +
+			`<circle cx="${width / 2}" cy="${height / 2}" r="${Math.min(width, height) / 3}" fill="${colour(1)}"/>` +
+			`<text x="16" y="${height - 16}" font-size="24">${text}</text></svg>\n`,
+	);
+}
+
 // ---------------------------------------------------------------------------
 // Dispatcher
 // ---------------------------------------------------------------------------
@@ -1550,6 +1600,8 @@ module.exports = {
 	encodeJpeg,
 	encodeWebp,
 	encodeGif,
+	encodeAnimatedGif,
+	encodeSvg,
 	encodeImage,
 	readPngSize,
 	crc32,

@@ -2,6 +2,8 @@
  * Lenient where it costs nothing (a BOM or whitespace around a JSON answer), strict where it
  * matters (Extra Body Fields cannot undo what was validated), and options read per item.
  */
+import type { NodeExecutionHint } from 'n8n-workflow';
+
 import { startImageServer } from '../server/image-server';
 import { encodeImage, renderPromptImage } from '../server/images';
 import { binaryBytes, runCredentialTestRequest, runNode } from '../harness/n8n';
@@ -49,16 +51,11 @@ describe('A BOM or whitespace around a JSON answer', () => {
 	});
 });
 
-describe('Extra Body Fields cannot bypass validation', () => {
+describe('Extra Body Fields: what the node sends itself is refused, any other value is sent (a warning when the table does not know it)', () => {
 	const refused: Array<[string, string, string, RegExp]> = [
 		['n (undoing the DALL·E 3 split)', 'dall-e-3', '{"n": 4}', /^Extra Body Fields \(JSON\) must not set "n": the node sends it from the field Number of Images$/],
 		['model', 'dall-e-3', '{"model": "dall-e-2"}', /must not set "model": the node sends it from the field Model$/],
-		['prompt', 'gpt-image-1', '{"prompt": "other"}', /must not set "prompt": the node sends it from the field Prompt$/],
-		['size (a main field)', 'dall-e-3', '{"size": "256x256"}', /must not set "size": the node sends it from the field Size, checked against what DALL·E 3 models accept$/],
-		['size for other models too', 'flux-dev', '{"size": "1 0 2 4"}', /must not set "size": the node sends it from the field Size/],
-		['an option of the table', 'gpt-image-1', '{"output_compression": 500}', /must not set "output_compression": the node sends it from the option Output Compression/],
-		['a table field the family does not take', 'gpt-image-1', '{"response_format": "url"}', /must not set "response_format": GPT Image models do not take it for generate$/],
-		['style for DALL·E 2', 'dall-e-2', '{"style": "vivid"}', /must not set "style": DALL·E 2 models do not take it/],
+		['prompt', 'gpt-image-2', '{"prompt": "other"}', /must not set "prompt": the node sends it from the field Prompt$/],
 	];
 
 	test.each(refused)('%s is refused, naming the field to use', async (_name, id, extraBody, message) => {
@@ -68,11 +65,41 @@ describe('Extra Body Fields cannot bypass validation', () => {
 		expect(server.imageRequests()).toHaveLength(0);
 	});
 
-	test('the description says which field to set, or which models take it', async () => {
-		const size = await run({ model: model('dall-e-3'), prompt: 'a', options: { extraBody: '{"size": "1792x1024"}' } }).catch((caught) => caught);
-		expect(size.description).toBe('Set the field Size instead. Remove "size" from Extra Body Fields.');
-		const style = await run({ model: model('gpt-image-1'), prompt: 'a', options: { extraBody: '{"style": "vivid"}' } }).catch((caught) => caught);
-		expect(style.description).toBe('Choose a model that takes it (DALL·E 3) and set the field Style. Remove "style" from Extra Body Fields.');
+	const warned: Array<[string, string, string, Record<string, unknown>, string]> = [
+		['quality "max" on gpt-image-2 (the table stops at high)', 'gpt-image-2', '{"quality": "max"}', { quality: 'max' }, 'Extra Body Fields (JSON) sets quality to "max": the node does not know the value "max" for quality for gpt-image-2 (GPT Image 2, generate), so it is sent as given and the provider decides.'],
+		['a size outside the dropdown for dall-e-3', 'dall-e-3', '{"size": "2048x2048"}', { size: '2048x2048' }, 'Extra Body Fields (JSON) sets size to "2048x2048": the node does not know the value "2048x2048" for size for dall-e-3 (DALL·E 3, generate), so it is sent as given and the provider decides.'],
+		['a table field the family does not take', 'gpt-image-2', '{"response_format": "url"}', { response_format: 'url' }, 'Extra Body Fields (JSON) sets response_format to "url": the node does not know the field response_format for gpt-image-2 (GPT Image 2, generate), so it is sent as given and the provider decides.'],
+		['output_format "svg" on gpt-image-2', 'gpt-image-2', '{"output_format": "svg"}', { output_format: 'svg' }, 'Extra Body Fields (JSON) sets output_format to "svg": the node does not know the value "svg" for output_format for gpt-image-2 (GPT Image 2, generate), so it is sent as given and the provider decides.'],
+	];
+
+	test.each(warned)('%s is sent as given, with a warning naming the field', async (_name, id, extraBody, sent, warning) => {
+		const hints: NodeExecutionHint[] = [];
+		await run({ model: model(id), prompt: 'Extra', options: { extraBody } }, { hints });
+		expect(server.imageRequests()[0].body).toMatchObject(sent);
+		expect(hints).toEqual([{ type: 'warning', location: 'outputPane', message: warning }]);
+	});
+
+	test('a value the table knows for the model is sent without a warning (quality "max" on gpt-image-2.5-flare)', async () => {
+		const hints: NodeExecutionHint[] = [];
+		await run({ model: model('gpt-image-2.5-flare'), prompt: 'Extra', options: { extraBody: '{"quality": "max"}' } }, { hints });
+		expect(server.imageRequests()[0].body).toMatchObject({ quality: 'max' });
+		expect(hints).toEqual([]);
+	});
+
+	test('one warning for a batch, not one per item', async () => {
+		const hints: NodeExecutionHint[] = [];
+		await run({ model: model('gpt-image-2'), prompt: 'Extra', options: { extraBody: '{"quality": "xhigh"}' } }, { hints, items: [{ json: {} }, { json: {} }, { json: {} }] });
+		expect(server.imageRequests()).toHaveLength(3);
+		expect(hints).toHaveLength(1);
+	});
+
+	test('OpenRouter input_references cannot replace the checked edit images', async () => {
+		const error = await runNode({
+			parameters: { operation: 'edit', model: model('google/gemini-2.5-flash-image'), modelFamily: 'openrouter-images', prompt: 'a', imageSource: 'urls', imageUrls: 'https://example.com/a.png', options: { extraBody: '{"input_references": [{"type": "image_url", "image_url": {"url": "https://example.com/other.png"}}]}' } } as never,
+			credentials,
+		}).catch((caught: Error) => caught);
+		expect((error as Error).message).toBe('Extra Body Fields (JSON) must not set "input_references": the node sends the input images itself');
+		expect(server.imageRequests()).toHaveLength(0);
 	});
 
 	test('edit input images cannot be replaced through Extra Body', async () => {

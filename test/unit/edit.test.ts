@@ -355,7 +355,7 @@ describe('Edit and Variation: validation before any request', () => {
 		['a file that is not an image', 'edit', { model: model('gpt-image-1'), prompt: 'a' }, { data: { data: Buffer.from('hello, not a picture'), fileName: 'x.png', mimeType: 'image/png' } },
 			/The input image in binary property "data" is not an image: its content is not PNG, JPEG, WebP or GIF \(the item says image\/png\)/],
 		['two images for dall-e-2', 'edit', { model: model('dall-e-2'), prompt: 'a', binaryPropertyName: 'data, data_1' }, { data: { data: square }, data_1: { data: square } },
-			/DALL·E 2 takes at most 1 input image per edit, got 2 \(data, data_1\)/, /GPT Image Mini, GPT Image 2, GPT Image/],
+			/DALL·E 2 takes at most 1 input image per edit, got 2 \(data, data_1\)/, /GPT Image 2.6, GPT Image 2.5, GPT Image 2, GPT Image, GPT Image Mini/],
 		['17 images for a GPT image model', 'edit', { model: model('gpt-image-1'), prompt: 'a', imageSource: 'allBinary' },
 			Object.fromEntries(Array.from({ length: 17 }, (_, index) => [`image_${index}`, { data: square }])),
 			/GPT Image takes at most 16 input images per edit, got 17/],

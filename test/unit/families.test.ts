@@ -134,7 +134,7 @@ describe('the editor shows exactly one of each field, for every way of naming th
 	test('Edit with dall-e-3 shows a notice naming the models that can edit, and no edit fields', () => {
 		const { top } = displayed({ operation: 'edit', model: rl('dall-e-3') });
 		expect(names(top)).toEqual(['operation', 'model', 'modelFamily', 'editUnsupported', 'options']);
-		expect(top.find((property) => property.type === 'notice')?.displayName).toMatch(/cannot edit images.*dall-e-2.*gpt-image-1/);
+		expect(top.find((property) => property.type === 'notice')?.displayName).toMatch(/cannot edit images.*gpt-image-2.*gpt-image-1.*dall-e-2/);
 	});
 
 	test('Variation with gpt-image-1 shows a notice naming dall-e-2', () => {

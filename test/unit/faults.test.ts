@@ -240,8 +240,8 @@ describe('Upstream faults, one failing item in a batch of three', () => {
 		{ name: 'an entry that is null', arm: answer({ json: { data: [null] } }), message: /^Image 1 of the response has neither b64_json nor url$/ },
 		{ name: 'b64_json that is a number', arm: answer({ json: { data: [{ b64_json: 12345 }] } }), message: /neither b64_json nor url/ },
 		{ name: 'invalid base64', arm: answer({ shape: 'invalidBase64' }), message: /^The provider returned image data that is not valid base64$/ },
-		{ name: 'base64 of bytes that are not an image', arm: answer({ shape: 'notAnImage' }), message: /^The provider returned data that is not a PNG, JPEG, WebP or GIF image$/ },
-		{ name: 'a data: URL of text', arm: answer({ json: { data: [{ url: `data:text/plain;base64,${Buffer.from('hello').toString('base64')}` }] } }), message: /not a PNG, JPEG, WebP or GIF image/ },
+		{ name: 'base64 of bytes that are not an image', arm: answer({ shape: 'notAnImage' }), message: /^The provider returned data that is not a PNG, JPEG, WebP, GIF or SVG image$/ },
+		{ name: 'a data: URL of text', arm: answer({ json: { data: [{ url: `data:text/plain;base64,${Buffer.from('hello').toString('base64')}` }] } }), message: /not a PNG, JPEG, WebP, GIF or SVG image/ },
 		{
 			name: 'a server that accepts and never answers',
 			arm: answer({ hang: true }),
@@ -256,9 +256,9 @@ describe('Upstream faults, one failing item in a batch of three', () => {
 	const downloadCases: FaultCase[] = [
 		{ name: 'an image URL that answers 404', arm: downloadFault({ status: 404 }), message: /^Downloading the image from 127\.0\.0\.1:\d+ failed: Simulated HTTP 404 \(HTTP 404\)$/, httpCode: '404' },
 		{ name: 'an image URL that answers an HTML 403 page', arm: downloadFault({ status: 403, html: '<html><title>Access Denied</title></html>' }), message: /failed: HTML error page: Access Denied \(HTTP 403\)$/ },
-		{ name: 'an image URL that answers a 200 HTML page', arm: downloadFault({ status: 200, html: '<html><title>Log in</title></html>' }), message: /^The provider returned data that is not a PNG, JPEG, WebP or GIF image from http:\/\/127\.0\.0\.1:\d+\/files\/fault-\d+\.png$/, description: /<html><title>Log in/ },
-		{ name: 'an image URL that answers text', arm: downloadFault({ status: 200, text: 'not a picture' }), message: /not a PNG, JPEG, WebP or GIF image from/ },
-		{ name: 'an image URL that answers an empty body', arm: downloadFault({ status: 200, text: '' }), message: /not a PNG, JPEG, WebP or GIF image from/ },
+		{ name: 'an image URL that answers a 200 HTML page', arm: downloadFault({ status: 200, html: '<html><title>Log in</title></html>' }), message: /^The provider returned data that is not a PNG, JPEG, WebP, GIF or SVG image from http:\/\/127\.0\.0\.1:\d+\/files\/fault-\d+\.png$/, description: /<html><title>Log in/ },
+		{ name: 'an image URL that answers text', arm: downloadFault({ status: 200, text: 'not a picture' }), message: /not a PNG, JPEG, WebP, GIF or SVG image from/ },
+		{ name: 'an image URL that answers an empty body', arm: downloadFault({ status: 200, text: '' }), message: /not a PNG, JPEG, WebP, GIF or SVG image from/ },
 		{ name: 'an image URL in a redirect loop', arm: downloadFault({ redirect: 'self', times: 50 }), message: /^Could not download the image from 127\.0\.0\.1:\d+: too many redirects$/ },
 		{ name: 'an image URL redirecting to file:', arm: downloadFault({ redirect: 'file:///etc/passwd' }), message: /: it redirected to an address that is not http\(s\)$/ },
 		{ name: 'an image URL redirecting to ftp:', arm: downloadFault({ redirect: 'ftp://127.0.0.1/x.png' }), message: /: it redirected to an address that is not http\(s\)$/ },

@@ -110,7 +110,7 @@ describe('Image URLs on private addresses', () => {
 	test('an allowed private host that answers with something else: nothing of it is shown', async () => {
 		answerWithUrl(internal.serve('/admin.json', SECRET, 'application/json'));
 		const error = await failure(generate({ allowPrivateImageHosts: true }));
-		expect(error.message).toMatch(/is not a PNG, JPEG, WebP or GIF image/);
+		expect(error.message).toMatch(/is not a PNG, JPEG, WebP, GIF or SVG image/);
 		expect(error.description).toBe('It came from a private address, so nothing of it is shown.');
 	});
 

@@ -204,7 +204,9 @@ function propertyFor(field: BodyField, rule: FieldRule, show: IDisplayOptions['s
 	if (rule.values) property.options = optionsOf(ui, rule.values);
 	if (rule.placeholder) property.placeholder = rule.placeholder;
 	if (rule.min !== undefined || rule.max !== undefined) {
-		property.typeOptions = { minValue: rule.min, maxValue: rule.max, numberPrecision: rule.fraction ? 2 : 0 };
+		// The "not sent" value (-1) must be enterable below the range.
+		const minValue = typeof rule.unset === 'number' && rule.min !== undefined ? Math.min(rule.min, rule.unset) : rule.min;
+		property.typeOptions = { minValue, maxValue: rule.max, numberPrecision: rule.fraction ? 2 : 0 };
 	}
 	return property;
 }

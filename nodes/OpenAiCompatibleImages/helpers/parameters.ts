@@ -5,7 +5,9 @@ import { MODEL_FAMILY } from '../description/familyDisplay';
 import {
 	DETECT_FAMILY,
 	MODEL_FAMILIES,
+	crossFieldProblem,
 	fieldRule,
+	ownedBodyKeys,
 	resolveFamily,
 	type BodyField,
 	type FieldRule,
@@ -272,9 +274,8 @@ export function readBodyFields(
 	for (const [field, rule] of rules) {
 		if (rule.onlyWith && !rule.onlyWith.values.includes(body[rule.onlyWith.field] as FieldValue)) delete body[field];
 	}
-	if (body.background === 'transparent' && body.output_format === 'jpeg') {
-		throw invalid(ctx, itemIndex, 'Background "transparent" does not work with Output Format "jpeg"', 'Choose the PNG or WebP output format, or another background.');
-	}
+	const problem = crossFieldProblem(body);
+	if (problem) throw invalid(ctx, itemIndex, problem.message, problem.fix);
 	return body;
 }
 
@@ -296,45 +297,57 @@ export function readExtraBody(ctx: IExecuteFunctions, itemIndex: number): IDataO
 	return value as IDataObject;
 }
 
-/** Keys of the body the node always sets itself, and the field that sets each. */
-const OWNED_KEYS: Record<string, string> = { model: 'Model', prompt: 'Prompt', n: 'Number of Images' };
-/** Keys an edit or variation fills from its input images. */
-const IMAGE_KEYS = ['image', 'image[]', 'images', 'mask'];
+/** Whether the table knows a value for a field rule (a value from its list, in its range, passing its check). */
+function knownValue(rule: FieldRule, value: unknown): boolean {
+	if (rule.values) return typeof value === 'string' && rule.values.includes(value);
+	if (rule.min !== undefined || rule.max !== undefined) {
+		return typeof value === 'number' && value >= (rule.min ?? -Infinity) && value <= (rule.max ?? Infinity);
+	}
+	if (rule.check) return typeof value === 'string' && rule.check(value) === undefined;
+	return true;
+}
+
+const hintsGiven = new WeakMap<object, Set<string>>();
+
+/** An execution hint (a warning on the output), once per run however many items give it. */
+function warnOnce(ctx: IExecuteFunctions, message: string): void {
+	const given = hintsGiven.get(ctx) ?? new Set<string>();
+	hintsGiven.set(ctx, given);
+	if (given.has(message)) return;
+	given.add(message);
+	ctx.addExecutionHints({ message, type: 'warning', location: 'outputPane' });
+}
 
 /**
- * Extra Body Fields may add provider fields, not undo what was validated: keys the node sends
- * itself (model, prompt, n, input images) and the model table's fields for a family that takes
- * them are refused, naming the field to use; a table field a known family does not take is
- * refused too. Only for other models (the catch-all family) do the table's other fields pass, as
- * provider fields the node has no rule for.
+ * Extra Body Fields may add provider fields, not undo what was checked: keys the node sends itself
+ * (model, prompt, n, the input images) are refused, naming the field to use. Everything else is
+ * sent as given: the provider may accept a value the table does not know yet (quality "max" on a
+ * new model), so a table field with a value the table does not know for this model gets a warning,
+ * not an error.
  */
 function checkExtraBody(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
+	model: string,
 	family: ModelFamily,
 	operation: Operation,
 	extra: IDataObject,
 ): void {
-	const refuse = (key: string, why: string, fix: string) =>
-		invalid(ctx, itemIndex, `Extra Body Fields (JSON) must not set "${key}": ${why}`, `${fix ? `${fix} ` : ''}Remove "${key}" from Extra Body Fields.`);
-	for (const key of Object.keys(extra)) {
-		const owned = OWNED_KEYS[key];
-		if (owned) throw refuse(key, `the node sends it from the field ${owned}`, `Set ${owned} instead.`);
-		if (operation !== 'generate' && IMAGE_KEYS.includes(key)) {
-			throw refuse(key, 'the node sends the input images itself', 'Name the images in the input image fields instead.');
+	const owned = ownedBodyKeys(family, operation);
+	for (const [key, value] of Object.entries(extra)) {
+		if (owned[key]) {
+			const fix = owned[key] === 'the input image fields' ? 'Name the images in the input image fields instead.' : `Set ${owned[key]} instead.`;
+			const why = owned[key] === 'the input image fields' ? 'the node sends the input images itself' : `the node sends it from the field ${owned[key]}`;
+			throw invalid(ctx, itemIndex, `Extra Body Fields (JSON) must not set "${key}": ${why}`, `${fix} Remove "${key}" from Extra Body Fields.`);
 		}
 		if (!(key in BODY_FIELD_UI)) continue;
-		const field = key as BodyField;
-		const ui = BODY_FIELD_UI[field];
-		const where = ui.main ? `the field ${ui.displayName}` : `the option ${ui.displayName}`;
-		if (fieldRule(family, field, operation)) {
-			throw refuse(key, `the node sends it from ${where}, checked against what ${family.displayName} models accept`, `Set ${where} instead.`);
-		}
-		if (family.pattern === undefined) continue;
-		const taking = MODEL_FAMILIES.filter((other) => other.pattern && fieldRule(other, field, operation))
-			.map((other) => other.displayName)
-			.join(', ');
-		throw refuse(key, `${family.displayName} models do not take it for ${operation}`, taking ? `Choose a model that takes it (${taking}) and set ${where}.` : '');
+		const rule = fieldRule(family, key as BodyField, operation);
+		if (rule && knownValue(rule, value)) continue;
+		const what = rule ? `the value ${describe(value)} for ${key}` : `the field ${key}`;
+		warnOnce(
+			ctx,
+			`Extra Body Fields (JSON) sets ${key} to ${describe(value)}: the node does not know ${what} for ${model} (${family.displayName}, ${operation}), so it is sent as given and the provider decides.`,
+		);
 	}
 }
 
@@ -346,6 +359,6 @@ export function readRequest(ctx: IExecuteFunctions, itemIndex: number, operation
 	const n = readCount(ctx, itemIndex, family);
 	const fields = readBodyFields(ctx, itemIndex, family, operation);
 	const extra = readExtraBody(ctx, itemIndex);
-	checkExtraBody(ctx, itemIndex, family, operation, extra);
+	checkExtraBody(ctx, itemIndex, model, family, operation, extra);
 	return { model, family, prompt, n, fields, extra };
 }

@@ -18,6 +18,8 @@ export interface ImageEntry {
 	/** URL to download, or a data: URL. */
 	url?: string | LongString;
 	revisedPrompt?: string;
+	/** OpenAI's ID of the generation (gpt-image-2 and later). */
+	generationId?: string;
 }
 
 export interface ParsedResponse {
@@ -26,7 +28,7 @@ export interface ParsedResponse {
 	meta: IDataObject;
 }
 
-const META_FIELDS = ['created', 'usage', 'size', 'quality', 'background', 'output_format', 'seed', 'timings'];
+const META_FIELDS = ['created', 'usage', 'svg_usage', 'size', 'quality', 'background', 'output_format', 'complexity', 'seed', 'timings'];
 
 function nonEmpty(value: unknown): string | undefined {
 	return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
@@ -72,6 +74,7 @@ export function parseImageResponse(
 			base64: imageData(item.b64_json) ?? imageData(item.base64) ?? imageData(item.b64),
 			url: imageData(item.url) ?? imageData(item.image_url),
 			revisedPrompt: nonEmpty(item.revised_prompt),
+			generationId: nonEmpty(item.generation_id),
 		};
 		if (!entry.base64 && !entry.url) {
 			throw new NodeApiError(ctx.getNode(), body as JsonObject, {

@@ -10,6 +10,7 @@ import {
 import { apiRequest, credentialSecrets, parseJsonBody, RequestGate, throwIfCancelled } from '../transport';
 import { redactSecrets } from '../transport/errors';
 import { fileStem } from './images';
+import { explainRetired } from './retired';
 import { runConcurrency, runSettings, type RunSettings } from './parameters';
 import { isToolCall, toolResultItem } from './toolResult';
 import { parseImageResponse, storeImage, type ParsedResponse } from './response';
@@ -124,10 +125,12 @@ async function sendCall(
 			model: plan.model,
 			...(plan.prompt !== undefined ? { prompt: plan.prompt } : {}),
 			...(entry.revisedPrompt ? { revised_prompt: redact(entry.revisedPrompt) } : {}),
+			...(entry.generationId ? { generation_id: entry.generationId } : {}),
 			...plan.requested,
 			...imageMeta,
 			...(usage !== undefined && index === 0 ? { usage } : {}),
 			...(image.dimensions ?? {}),
+			...(image.frames !== undefined ? { frameCount: image.frames } : {}),
 			...(image.sourceUrl ? { url: redact(image.sourceUrl) } : {}),
 		};
 		output.push({ binary: image.binary, json });
@@ -242,8 +245,13 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	const secrets = await credentialSecrets(ctx);
 	const redact: Redact = (value) => redactSecrets(value, secrets);
 	const invalidItem = (error: unknown, itemIndex: number) => withItemIndex(ctx, error, itemIndex);
-	const fail = (error: unknown, itemIndex: number) => redact(withItemIndex(ctx, error, itemIndex));
 	const plans: Array<ItemPlan | { error: unknown }> = [];
+	const modelOf = (itemIndex: number) => {
+		const plan = plans[itemIndex];
+		return plan && 'model' in plan ? plan.model : undefined;
+	};
+	// A model the provider retired gets an error naming its replacement (helpers/retired.ts).
+	const fail = (error: unknown, itemIndex: number) => redact(explainRetired(withItemIndex(ctx, error, itemIndex), modelOf(itemIndex)));
 	// Options are read per item: an expression may give each item its own Timeout, Binary Property, ...
 	const settingsOf: RunSettings[] = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
