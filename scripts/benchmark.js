@@ -19,6 +19,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const n8n = require('./lib/n8n');
+const descriptionMetrics = require('./description-metrics');
 const { startImageServer } = require('../test/server/image-server');
 
 const REPO = path.resolve(__dirname, '..');
@@ -322,6 +323,8 @@ function parseArgs(argv) {
 async function main() {
 	const options = parseArgs(process.argv.slice(2));
 	const workloads = WORKLOADS.filter((workload) => !options.only || options.only.includes(workload.key));
+	// What the node description costs n8n, before any workflow runs (scripts/description-metrics.js).
+	const description = descriptionMetrics.main();
 	const runtime = await n8n.provision('2', { log });
 	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-bench-'));
 	const imageServer = await startImageServer({ apiKey: KEY, keepBodies: false });
@@ -399,6 +402,8 @@ async function main() {
 			'## Targets',
 			'',
 			targets(results),
+			'',
+			descriptionMetrics.markdown(description),
 			'',
 		].join('\n');
 		const outDir = path.join(REPO, 'benchmark-results');

@@ -160,6 +160,7 @@ function describeMajor(major) {
 						wf.agentToolWorkflow(major),
 						wf.faultsWorkflow(),
 						wf.chatWorkflow(),
+						wf.vectorWorkflow(),
 					],
 				}),
 			);
@@ -309,6 +310,29 @@ function describeMajor(major) {
 				fileExtension: 'png',
 				served: downloads[0].images,
 			});
+		});
+
+		test('gpt-image-2.6 generates an SVG (image/svg+xml, size from the markup, svg_usage) and an animated GIF (frame count) stored as files via n8n execute', async () => {
+			const run = await execute('E2eVectorGif0001');
+			const requests = ctx.images.imageRequests();
+			const { svg, gif } = wf.VECTOR;
+			const bodyOf = (modelId) => requests.find((request) => request.body.model === modelId).body;
+			expect(bodyOf(svg.model)).toEqual({ model: svg.model, prompt: svg.prompt, n: 1, size: '1024x768', quality: 'high', output_format: 'svg', complexity: 'medium' });
+			expect(bodyOf(gif.model)).toEqual({ model: gif.model, prompt: gif.prompt, n: 1, size: '1024x640', quality: 'auto', output_format: 'gif', frame_count: 4, frame_duration_ms: 150 });
+			const served = requests.flatMap((request) => request.images);
+
+			const [vector] = n8n.nodeOutput(run, svg.name);
+			expect(vector.json).toMatchObject({ model: svg.model, mimeType: 'image/svg+xml', fileName: 'a-vector-fox-logo-1.svg', width: 1024, height: 768, output_format: 'svg', svg_usage: { input_tokens: 120, output_tokens: 900 } });
+			expect(vector.json.generation_id).toMatch(/^gen_/);
+			const markup = expectBinary(vector.binary.data, { mimeType: 'image/svg+xml', fileName: 'a-vector-fox-logo-1.svg', fileExtension: 'svg', served }).toString('utf8');
+			expect(markup).toMatch(/^<\?xml[^>]*\?>\n<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="1024" height="768"/);
+
+			const [animated] = n8n.nodeOutput(run, gif.name);
+			expect(animated.json).toMatchObject({ model: gif.model, mimeType: 'image/gif', fileName: 'a-bouncing-red-ball-1.gif', width: 1024, height: 640, frameCount: 4 });
+			const bytes = expectBinary(animated.binary.data, { mimeType: 'image/gif', fileName: 'a-bouncing-red-ball-1.gif', fileExtension: 'gif', served });
+			expect(bytes.toString('ascii', 0, 6)).toBe('GIF89a');
+			// Four image descriptors, each after a graphic control extension with 150 ms (15 hundredths).
+			expect(bytes.toString('latin1').split('\x21\xf9\x04\x00\x0f\x00').length - 1).toBe(4);
 		});
 
 		test('Edit two images with a mask (gpt-image-1, multipart image[] + mask) via n8n execute', async () => {

@@ -118,6 +118,32 @@ function generateWorkflow() {
 	});
 }
 
+/** gpt-image-2.6's vector and animated outputs: an SVG and a four-frame GIF. */
+const VECTOR = {
+	svg: {
+		name: 'GPT Image 2.6 SVG',
+		model: 'gpt-image-2.6-sunburst',
+		prompt: 'A vector fox logo',
+		parameters: { n: 1, size: '1024x768', qualityGptImage25: 'high', options: { output_format: 'svg', complexity: 'medium' } },
+	},
+	gif: {
+		name: 'GPT Image 2.6 GIF',
+		model: 'gpt-image-2.6-flare',
+		prompt: 'A bouncing red ball',
+		parameters: { n: 1, size: '1024x640', options: { output_format: 'gif', frame_count: 4, frame_duration_ms: 150 } },
+	},
+};
+
+function vectorWorkflow() {
+	const nodes = [trigger()];
+	[VECTOR.svg, VECTOR.gif].forEach((node, index) => {
+		nodes.push(imagesNode(node.name, { operation: 'generate', model: model(node.model), prompt: node.prompt, ...node.parameters }, [240, index * 200]));
+	});
+	return workflow('E2eVectorGif0001', 'E2E: gpt-image-2.6 SVG and animated GIF', nodes, {
+		Start: { main: [[link(VECTOR.svg.name), link(VECTOR.gif.name)]] },
+	});
+}
+
 /** 2. Two input images (one Generate, combined into data + data_1) and a mask, merged, then Edit. */
 const EDIT = {
 	inputPrompt: 'A cat on a sofa',
@@ -531,6 +557,8 @@ module.exports = {
 	faultsWorkflow,
 	QUEUE,
 	generateWorkflow,
+	VECTOR,
+	vectorWorkflow,
 	editWorkflow,
 	continueOnFailWorkflow,
 	queueWebhookWorkflow,

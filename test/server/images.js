@@ -1547,7 +1547,7 @@ function encodeAnimatedGif(frames, delayMs) {
  */
 function encodeSvg(prompt, width, height) {
 	const image = renderPromptImage(prompt, 8, 8);
-	const colour = (index) => `rgb(${image.pixels[index * 4]},${image.pixels[index * 4 + 1]},${image.pixels[index * 4 + 2]})`;
+	const colour = (/** @type {number} */ index) => `rgb(${image.pixels[index * 4]},${image.pixels[index * 4 + 1]},${image.pixels[index * 4 + 2]})`;
 	const text = prompt.replace(/[<>&"]/g, ' ').slice(0, 60);
 	return Buffer.from(
 		`<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +

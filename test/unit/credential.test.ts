@@ -120,13 +120,18 @@ describe('credential test (GET {base}/models, run as n8n runs a declarative test
 });
 
 describe('model list (From List)', () => {
-	test('image models come first, then the rest, alphabetically', async () => {
+	test('current image models first (the table\'s order), other image models, retired ones, then the rest', async () => {
 		const { results } = await searchModels(bearer());
 		expect(results.map((result) => result.value)).toEqual([
-			'black-forest-labs/FLUX.1-schnell', 'dall-e-2', 'dall-e-3', 'doubao-seedream-4-0-250828',
-			'gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5', 'gpt-image-2',
+			'gpt-image-2', 'doubao-seedream-4-0-250828',
+			'black-forest-labs/FLUX.1-schnell',
+			'dall-e-2', 'dall-e-3', 'gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5',
 			'gpt-4o', 'text-embedding-3-small', 'whisper-1',
 		]);
+		const described = Object.fromEntries(results.map((result) => [result.value, result.description]));
+		expect(described['gpt-image-2']).toBe('GPT Image 2 fields');
+		expect(described['dall-e-3']).toBe('Retired by OpenAI on 2026-05-12: use gpt-image-2 (gateways may still serve it)');
+		expect(described['gpt-4o']).toBeUndefined();
 	});
 
 	test('the search filters, case-insensitively', async () => {
@@ -155,7 +160,8 @@ describe('model list (From List)', () => {
 	test('when the server answers with an error, the well-known models remain, saying why', async () => {
 		server.respondNext({ status: 500, json: { error: { message: 'models endpoint disabled' } }, times: 5 });
 		const { results } = await searchModels(bearer());
-		expect(results.map((result) => result.value)).toContain('gpt-image-1');
+		expect(results.map((result) => result.value)).toContain('gpt-image-2');
+		expect(results.map((result) => result.value)).not.toContain('dall-e-3');
 		expect(results[0].description).toMatch(/models endpoint disabled \(HTTP 500\).*By ID/);
 	});
 });

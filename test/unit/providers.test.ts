@@ -71,7 +71,8 @@ describe('family detection from the model ID', () => {
 		expect(
 			sortModels(['gpt-4o', 'gemini-2.5-flash', 'google/nano-banana', 'gemini-2.5-flash-image', 'grok-imagine-image', 'Kwai-Kolors/Kolors', 'claude-3', 'google/gemini-3-pro-image-preview']),
 		).toEqual([
-			'gemini-2.5-flash-image', 'google/gemini-3-pro-image-preview', 'google/nano-banana', 'grok-imagine-image', 'Kwai-Kolors/Kolors',
+			'gemini-2.5-flash-image', 'grok-imagine-image', 'Kwai-Kolors/Kolors',
+			'google/gemini-3-pro-image-preview', 'google/nano-banana',
 			'claude-3', 'gemini-2.5-flash', 'gpt-4o',
 		]);
 	});

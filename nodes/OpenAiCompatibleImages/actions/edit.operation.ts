@@ -27,6 +27,7 @@ import {
 	describe,
 	familyUnknownInEditor,
 	invalid,
+	param,
 	readRequest,
 } from '../helpers/parameters';
 import { generatePath, requestBody, responseParser } from '../helpers/requestBody';
@@ -262,7 +263,7 @@ function readChoice<T extends string>(
 	allowed: readonly T[],
 	fallback: T,
 ): T {
-	const raw = ctx.getNodeParameter(name, itemIndex, fallback);
+	const raw = param(ctx, name, itemIndex, fallback);
 	if (allowed.includes(raw as T)) return raw as T;
 	throw invalid(ctx, itemIndex, `${label} must be one of ${allowed.join(', ')}, not ${describe(raw)}`, `Choose ${label} from the list.`);
 }
@@ -309,7 +310,7 @@ async function readInputs(
 	maskProperty: string,
 ): Promise<Array<BinaryImage | string>> {
 	const allowed: ImageSource[] = mode === 'json' ? ['binary', 'allBinary', 'urls'] : ['binary', 'allBinary'];
-	if (mode !== 'json' && ctx.getNodeParameter('imageSource', itemIndex, 'binary') === 'urls') {
+	if (mode !== 'json' && param(ctx, 'imageSource', itemIndex, 'binary') === 'urls') {
 		throw invalid(ctx, itemIndex, 'Input Images "From Image URLs" needs Image Input Mode "URLs in JSON Body"', 'Set Image Input Mode to URLs in JSON Body, or take the images from binary properties.');
 	}
 	const source = readChoice(ctx, itemIndex, 'imageSource', 'Input Images', allowed, 'binary');
@@ -320,13 +321,13 @@ async function readInputs(
 	let field: string;
 	if (source === 'urls') {
 		field = 'Image URLs';
-		names = readList(ctx.getNodeParameter('imageUrls', itemIndex, ''), URL_SEPARATOR);
+		names = readList(param(ctx, 'imageUrls', itemIndex, ''), URL_SEPARATOR);
 	} else if (source === 'allBinary') {
 		field = 'Input Images';
 		names = binaryPropertiesOf(ctx, itemIndex).filter((name) => name !== maskProperty);
 	} else {
 		field = 'Input Binary Properties';
-		names = readList(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data'), /,/);
+		names = readList(param(ctx, 'binaryPropertyName', itemIndex, 'data'), /,/);
 	}
 	if (names.length === 0) {
 		throw invalid(
@@ -408,7 +409,7 @@ export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 			? 'json'
 			: readChoice<InputMode>(ctx, itemIndex, 'imageInputMode', 'Image Input Mode', ['upload', 'json'], 'upload');
 	const target = mode === 'json' && !chat ? jsonTarget(ctx, itemIndex, family) : undefined;
-	const maskProperty = String(ctx.getNodeParameter('maskBinaryPropertyName', itemIndex, '') ?? '').trim();
+	const maskProperty = String(param(ctx, 'maskBinaryPropertyName', itemIndex, '') ?? '').trim();
 	const inputs = await readInputs(ctx, itemIndex, family, mode, maskProperty);
 	const mask = await readMask(ctx, itemIndex, family, maskProperty, target?.input, inputs[0]);
 

@@ -9,7 +9,7 @@ export const modelProperty: INodeProperties = {
 	displayName: 'Model',
 	name: 'model',
 	type: 'resourceLocator',
-	default: { mode: 'list', value: 'gpt-image-1' },
+	default: { mode: 'list', value: 'gpt-image-2' },
 	required: true,
 	description:
 		'The model, or on Azure OpenAI the deployment name. The fields below follow its family (see Model Family).',
@@ -25,7 +25,7 @@ export const modelProperty: INodeProperties = {
 			displayName: 'By ID',
 			name: 'id',
 			type: 'string',
-			placeholder: 'e.g. dall-e-3, gpt-image-1, doubao-seedream-4-0-250828',
+			placeholder: 'e.g. gpt-image-2, gpt-image-2.6-sunburst, doubao-seedream-4-0-250828',
 		},
 	],
 };

@@ -36,7 +36,8 @@ export const MODEL_FAMILY = 'modelFamily';
 export const MAX_REGEX = 300;
 
 const EXPRESSION = { _cnd: { startsWith: '=' } };
-const FAMILY_IDS = MODEL_FAMILIES.map((family) => family.id);
+/** Hides a detect variant when a family is chosen (absent, as in the editor's re-check without defaults, is detect). */
+const FAMILY_CHOSEN = [{ _cnd: { not: DETECT_FAMILY } }];
 
 interface Keys {
 	family: string;
@@ -131,7 +132,7 @@ export function forFamilies(
 	if (!modelHide) return [chosen];
 	// Hide-conditions only: the editor re-checks dropdown values after a model change on the
 	// parameters without their defaults, where Model Family's "detect" is absent.
-	return [chosen, withConditions(property, {}, { [keys.family]: FAMILY_IDS, [keys.model]: modelHide })];
+	return [chosen, withConditions(property, {}, { [keys.family]: FAMILY_CHOSEN, [keys.model]: modelHide })];
 }
 
 /** The variant shown when Model Family detects the family and the model is an expression. */

@@ -43,8 +43,17 @@ export function describe(value: unknown): string {
 	return String(value);
 }
 
+/**
+ * A parameter of an item, its expression resolved. Without n8n's schema check: it looks for the
+ * first variant of the parameter that is displayed, evaluating the display conditions (regular
+ * expressions on the model ID) for every read of every item; the node checks each value itself.
+ */
+export function param(ctx: IExecuteFunctions, name: string, itemIndex: number, fallback: unknown, extractValue = false): unknown {
+	return ctx.getNodeParameter(name, itemIndex, fallback, { skipValidation: true, extractValue });
+}
+
 export function options(ctx: IExecuteFunctions, itemIndex: number): IDataObject {
-	const value = ctx.getNodeParameter('options', itemIndex, {});
+	const value = param(ctx, 'options', itemIndex, {});
 	return value && typeof value === 'object' ? (value as IDataObject) : {};
 }
 
@@ -115,7 +124,7 @@ export function runConcurrency(ctx: IExecuteFunctions, itemCount: number): numbe
 }
 
 export function readModel(ctx: IExecuteFunctions, itemIndex: number): { model: string; family: ModelFamily } {
-	const raw = ctx.getNodeParameter('model', itemIndex, '', { extractValue: true });
+	const raw = param(ctx, 'model', itemIndex, '', true);
 	const hint = 'Pick a model from the list or enter its ID, e.g. gpt-image-1 or dall-e-3.';
 	if (raw !== null && raw !== undefined && typeof raw !== 'string' && typeof raw !== 'number') {
 		throw invalid(ctx, itemIndex, `Model must be a model ID (text), got ${describe(raw)}`, `${hint} If it comes from an expression, make it resolve to the ID.`);
@@ -123,7 +132,7 @@ export function readModel(ctx: IExecuteFunctions, itemIndex: number): { model: s
 	// An expression may give a number; as an ID it is its text.
 	const model = raw === null || raw === undefined ? '' : String(raw).trim();
 	if (!model) throw invalid(ctx, itemIndex, `Model is required, got ${describe(raw)}`, hint);
-	const choice = String(ctx.getNodeParameter(MODEL_FAMILY, itemIndex, DETECT_FAMILY) ?? DETECT_FAMILY);
+	const choice = String(param(ctx, MODEL_FAMILY, itemIndex, DETECT_FAMILY) ?? DETECT_FAMILY);
 	if (choice !== DETECT_FAMILY && !MODEL_FAMILIES.some((family) => family.id === choice)) {
 		throw invalid(ctx, itemIndex, `Model Family ${describe(choice)} is not known`, `Choose a Model Family from the list: ${MODEL_FAMILIES.map((family) => family.displayName).join(', ')}, or Detect From Model ID.`);
 	}
@@ -164,7 +173,7 @@ function longestPromptLimit(): string {
 }
 
 export function readPrompt(ctx: IExecuteFunctions, itemIndex: number, family: ModelFamily): string {
-	const raw = ctx.getNodeParameter('prompt', itemIndex, '');
+	const raw = param(ctx, 'prompt', itemIndex, '');
 	if (typeof raw !== 'string' && typeof raw !== 'number') {
 		throw invalid(ctx, itemIndex, `Prompt must be text, got ${describe(raw)}`, 'Enter a prompt, or make sure the expression resolves to text.');
 	}
@@ -181,7 +190,7 @@ export function readPrompt(ctx: IExecuteFunctions, itemIndex: number, family: Mo
 }
 
 export function readCount(ctx: IExecuteFunctions, itemIndex: number, family: ModelFamily): number {
-	const raw = ctx.getNodeParameter('n', itemIndex, 1);
+	const raw = param(ctx, 'n', itemIndex, 1);
 	const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
 	if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > family.maxImages) {
 		throw invalid(ctx, itemIndex, `Number of Images must be a whole number from 1 to ${family.maxImages}, not ${describe(raw)}`, `Set Number of Images to a value from 1 to ${family.maxImages}.`);
@@ -257,9 +266,9 @@ export function readBodyFields(
 	for (const field of BODY_FIELDS) {
 		const rule = fieldRule(family, field, operation);
 		const main = BODY_FIELD_UI[field].main === true;
-		const raw = main
-			? ctx.getNodeParameter(mainParameterName(field, family, operation, strict), itemIndex, rule?.default ?? '')
-			: opts[field];
+		// A main field the family does not take is only read where the editor showed it: the generic one.
+		if (main && !rule && !strict) continue;
+		const raw = main ? param(ctx, mainParameterName(field, family, operation, strict), itemIndex, rule?.default ?? '') : opts[field];
 		if (!rule) {
 			if (strict && main && raw !== undefined && raw !== null && raw !== '') {
 				throw invalid(ctx, itemIndex, `${BODY_FIELD_UI[field].displayName} ${describe(raw)} cannot be sent: ${family.displayName} models take no ${BODY_FIELD_UI[field].displayName.toLowerCase()}`, `Clear ${BODY_FIELD_UI[field].displayName}, or make its expression give an empty value for this model.`);

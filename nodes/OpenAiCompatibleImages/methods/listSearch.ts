@@ -5,17 +5,41 @@ import type {
 	INodeListSearchResult,
 } from 'n8n-workflow';
 
-import { IMAGE_MODEL_PATTERN, MODEL_FAMILIES } from '../models';
+import { IMAGE_MODEL_PATTERN, MODEL_FAMILIES, familyOf, retirementOf } from '../models';
 import { apiRequest, credentialSecrets, credentialsOf, parseJsonBody } from '../transport';
 import { redactText } from '../transport/errors';
 
 const WELL_KNOWN_MODELS = MODEL_FAMILIES.flatMap((family) => family.knownModels ?? []);
+const WELL_KNOWN_LOWER = WELL_KNOWN_MODELS.map((id) => id.toLowerCase());
 
-/** Models that name an image model first, then the rest, each alphabetically. */
+/** A model's retirement, from the model table, or undefined. */
+const retiredOf = (id: string) => retirementOf(id, familyOf(id));
+
+/**
+ * Current image models first (the table's well-known ones in its order, newest line first), then
+ * other image models, then image models their provider retired, then the rest; alphabetically
+ * within each group.
+ */
 export function sortModels(ids: string[]): string[] {
-	const unique = [...new Set(ids)];
-	const isImage = (id: string) => IMAGE_MODEL_PATTERN.test(id);
-	return unique.sort((a, b) => Number(isImage(b)) - Number(isImage(a)) || a.localeCompare(b));
+	const rank = (id: string) => {
+		if (!IMAGE_MODEL_PATTERN.test(id)) return [3, 0];
+		if (retiredOf(id)) return [2, 0];
+		const known = WELL_KNOWN_LOWER.indexOf(id.toLowerCase());
+		return known >= 0 ? [0, known] : [1, 0];
+	};
+	return [...new Set(ids)].sort((a, b) => {
+		const [groupA, orderA] = rank(a);
+		const [groupB, orderB] = rank(b);
+		return groupA - groupB || orderA - orderB || a.localeCompare(b);
+	});
+}
+
+/** What the list says of a model beside its ID: retired by its provider, or which fields it gets. */
+function describeModel(id: string): string | undefined {
+	const retired = retiredOf(id);
+	if (retired) return `Retired by ${retired.provider} on ${retired.on}: use ${retired.replacement} (gateways may still serve it)`;
+	const family = familyOf(id);
+	return family.pattern ? `${family.displayName} fields` : undefined;
 }
 
 /**
@@ -44,13 +68,15 @@ export async function searchModels(
 			`This server's model list could not be loaded (${(error as Error).message}); you can still type any model ID with "By ID".`,
 			await credentialSecrets(this),
 		);
-		return { results: matching(WELL_KNOWN_MODELS).map((id) => ({ name: id, value: id, description: reason })) };
+		return { results: matching(WELL_KNOWN_MODELS.filter((id) => !retiredOf(id))).map((id) => ({ name: id, value: id, description: reason })) };
 	}
 	// Azure lists its base models, while requests name a deployment: say so on every entry.
 	const azure = (await credentialsOf(this)).authentication === 'azure';
-	const description = azure
-		? 'An Azure base model. Requests need your deployment name: enter it with By ID and choose its Model Family.'
-		: undefined;
-	const results: INodeListSearchItems[] = matching(ids).map((id) => ({ name: id, value: id, ...(description ? { description } : {}) }));
+	const results: INodeListSearchItems[] = matching(ids).map((id) => {
+		const description = azure
+			? 'An Azure base model. Requests need your deployment name: enter it with By ID and choose its Model Family.'
+			: describeModel(id);
+		return { name: id, value: id, ...(description ? { description } : {}) };
+	});
 	return { results };
 }
