@@ -12,10 +12,10 @@ import * as edit from './actions/edit.operation';
 import * as generate from './actions/generate.operation';
 import * as variation from './actions/variation.operation';
 import { modelProperty, optionsProperty } from './description/common';
-import { modelFamilyProperty } from './description/familyDisplay';
+import { modelFamilyProperty, subtitleExpression } from './description/familyDisplay';
 import { runItems, type PlanItem } from './helpers/runner';
 import { searchModels } from './methods/listSearch';
-import type { Operation } from './models';
+import { familiesWith, modelsOf, type Operation } from './models';
 
 const OPERATIONS: Partial<Record<Operation, PlanItem>> = {
 	generate: generate.plan,
@@ -33,7 +33,7 @@ export class OpenAiCompatibleImages implements INodeType {
 		},
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] + ": " + ($parameter["model"].value || $parameter["model"]) }}',
+		subtitle: subtitleExpression(),
 		description: 'Generate and edit images with any OpenAI-compatible image API or gateway',
 		defaults: { name: 'OpenAI-Compatible Images' },
 		inputs: [NodeConnectionTypes.Main],
@@ -64,7 +64,7 @@ export class OpenAiCompatibleImages implements INodeType {
 						name: 'Variation',
 						value: 'variation',
 						action: 'Create variations of an image',
-						description: 'Create new images that vary a square PNG, without a prompt (DALL·E 2 only)',
+						description: `Create new images that vary a square PNG, without a prompt (${modelsOf(familiesWith('variation'))} only)`,
 					},
 				],
 				default: 'generate',

@@ -185,3 +185,30 @@ export function unsupportedNotice(operation: Operation, label: string): INodePro
 	};
 	return forFamilies(notice, lacking);
 }
+
+/**
+ * The node's subtitle on the canvas: operation, model and the family the fields follow, worked out
+ * in the editor from the table's patterns ("generate: gpt-image-2.7-nova · GPT Image 2.6 fields,
+ * newer model"). Only the editor evaluates a subtitle, so this costs the run nothing.
+ */
+export function subtitleExpression(): string {
+	const detectable = DETECTABLE_FAMILIES.map(
+		(family) => `[/${(family.pattern as string).replace(/\//g, '\\/')}/i, ${JSON.stringify(family.displayName)}, ${JSON.stringify(family.newestOfLine ? (family.knownModels ?? []) : null)}]`,
+	);
+	const chosen = Object.fromEntries(MODEL_FAMILIES.map((family) => [family.id, family.displayName]));
+	const other = MODEL_FAMILIES.find((family) => family.pattern === undefined && !family.explicitOnly)?.displayName ?? '';
+	return (
+		'={{ (() => { ' +
+		'const m = $parameter["model"]; const id = String((m && typeof m === "object" ? m.value : m) ?? "").trim(); ' +
+		'const head = $parameter["operation"] + ": " + id; ' +
+		`const chosen = ${JSON.stringify(chosen)}[$parameter["modelFamily"]]; ` +
+		'if (chosen) return head + " · " + chosen + " fields"; ' +
+		'if (id.startsWith("=") || id.includes("{{")) return head + " · family from the model at run time"; ' +
+		`const hit = [${detectable.join(', ')}].find((entry) => entry[0].test(id)); ` +
+		`if (!hit) return head + " · " + ${JSON.stringify(other)} + " fields"; ` +
+		'const bare = id.toLowerCase().slice(id.lastIndexOf("/") + 1); ' +
+		'const newer = hit[2] && !hit[2].some((known) => bare === known || bare.startsWith(known + "-")); ' +
+		'return head + " · " + hit[1] + " fields" + (newer ? " (newer model: its newest known fields)" : ""); ' +
+		'})() }}'
+	);
+}
