@@ -24,6 +24,8 @@ const OPERATIONS: Partial<Record<Operation, PlanItem>> = {
 };
 
 export class OpenAiCompatibleImages implements INodeType {
+	// The subtitle is an expression built from the model table (subtitleExpression), not a literal.
+	// eslint-disable-next-line n8n-nodes-base/node-class-description-missing-subtitle
 	description: INodeTypeDescription = {
 		displayName: 'OpenAI-Compatible Images',
 		name: 'openAiCompatibleImages',

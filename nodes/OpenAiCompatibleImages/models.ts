@@ -36,6 +36,45 @@ export type BodyField =
 
 export type FieldValue = string | number | boolean;
 
+/** How a body field is shown and read: its label (also in error messages), whether it sits on the node or in Options, its type. */
+export interface FieldKind {
+	displayName: string;
+	/** Main fields sit on the node; the others are in the Options collection. */
+	main?: boolean;
+	type: 'options' | 'string' | 'number' | 'boolean';
+}
+
+export const BODY_FIELD_KINDS: Record<BodyField, FieldKind> = {
+	size: { displayName: 'Size', main: true, type: 'options' },
+	quality: { displayName: 'Quality', main: true, type: 'options' },
+	style: { displayName: 'Style', main: true, type: 'options' },
+	response_format: { displayName: 'Response Format', type: 'options' },
+	background: { displayName: 'Background', type: 'options' },
+	output_format: { displayName: 'Output Format', type: 'options' },
+	output_compression: { displayName: 'Output Compression', type: 'number' },
+	moderation: { displayName: 'Moderation', type: 'options' },
+	input_fidelity: { displayName: 'Input Fidelity', type: 'options' },
+	user: { displayName: 'User', type: 'string' },
+	watermark: { displayName: 'Watermark', type: 'boolean' },
+	seed: { displayName: 'Seed', type: 'number' },
+	negative_prompt: { displayName: 'Negative Prompt', type: 'string' },
+	aspect_ratio: { displayName: 'Aspect Ratio', main: true, type: 'string' },
+	resolution: { displayName: 'Resolution', main: true, type: 'string' },
+	width: { displayName: 'Width', type: 'number' },
+	height: { displayName: 'Height', type: 'number' },
+	steps: { displayName: 'Steps', type: 'number' },
+	guidance_scale: { displayName: 'Guidance Scale', type: 'number' },
+	complexity: { displayName: 'Complexity', type: 'options' },
+	frame_count: { displayName: 'Frame Count', type: 'number' },
+	frame_duration_ms: { displayName: 'Frame Duration (Ms)', type: 'number' },
+	svg_model: { displayName: 'SVG Authoring Model', type: 'string' },
+};
+
+export const BODY_FIELDS = Object.keys(BODY_FIELD_KINDS) as BodyField[];
+
+/** The node parameter holding the model family choice. */
+export const MODEL_FAMILY_PARAMETER = 'modelFamily';
+
 /** Image file formats, as helpers/images.ts detects them from the bytes. */
 export type ImageFileFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'svg';
 
@@ -666,6 +705,16 @@ export function modelsOf(families: readonly ModelFamily[]): string {
 /** Families that can do an operation. */
 export function familiesWith(operation: Operation): ModelFamily[] {
 	return MODEL_FAMILIES.filter((family) => family.operations.includes(operation));
+}
+
+/**
+ * The parameter a main field is stored in: a dropdown's declared `parameter` (sizeDallE3, ...),
+ * else the field's own name (text fields, and the generic field for a model given as an expression).
+ */
+export function mainParameterOf(field: BodyField, rule: FieldRule | undefined): string {
+	if (!rule?.values) return field;
+	if (!rule.parameter) throw new Error(`models.ts: the ${field} dropdown of a family needs a declared parameter name`);
+	return rule.parameter;
 }
 
 /** The rule of a field for a family and operation, or undefined when the family does not take it there. */

@@ -106,6 +106,12 @@ function editor(page, server) {
 		await byTestId('canvas-node').first().waitFor({ state: 'visible', timeout: 90000 });
 	}
 
+	/** The text a node shows on the canvas (its name and subtitle), whitespace collapsed. */
+	async function canvasText(name) {
+		const text = await page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).first().textContent();
+		return (text || '').replace(/\s+/g, ' ').trim();
+	}
+
 	/** Opens a node's parameter panel (NDV) by double-clicking it on the canvas. */
 	async function openNode(name) {
 		await page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).dblclick();
@@ -359,6 +365,7 @@ function editor(page, server) {
 		login,
 		openWorkflow,
 		openNode,
+		canvasText,
 		closeNode,
 		settle,
 		parameters,

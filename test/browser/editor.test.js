@@ -87,6 +87,9 @@ const FIELD_CASES = [
 	{ title: 'dall-e-3', node: 'Model dall-e-3', model: 'dall-e-3' },
 	{ title: 'gpt-image-1', node: 'Model gpt-image-1', model: 'gpt-image-1' },
 	{ title: 'gpt-image-2', node: 'Model gpt-image-2', model: 'gpt-image-2' },
+	{ title: 'gpt-image-2.5-flare', node: 'Model gpt-image-2.5-flare', model: 'gpt-image-2.5-flare' },
+	{ title: 'gpt-image-2.6-sunburst', node: 'Model gpt-image-2.6-sunburst', model: 'gpt-image-2.6-sunburst' },
+	{ title: 'gpt-image-2.7-nova (newer than the node: the newest known fields)', node: 'Model gpt-image-2.7-nova', model: 'gpt-image-2.7-nova' },
 	{ title: 'gpt-image-1-mini', node: 'Model gpt-image-1-mini', model: 'gpt-image-1-mini' },
 	{ title: 'a Gemini image model (google/gemini-2.5-flash-image)', node: 'Model gemini', model: 'google/gemini-2.5-flash-image' },
 	{ title: 'an xAI model (grok-2-image)', node: 'Model grok', model: 'grok-2-image' },
@@ -138,6 +141,8 @@ const PANEL_CASES = [
 	{ operation: 'variation', model: 'google/gemini-2.5-flash-image' },
 	{ operation: 'edit', model: 'gpt-image-1-mini' },
 	{ operation: 'edit', model: 'gpt-image-2' },
+	{ operation: 'edit', model: 'gpt-image-2.5-flare' },
+	{ operation: 'edit', model: 'gpt-image-2.6-sunburst' },
 	{ operation: 'edit', model: 'Kwai-Kolors/Kolors' },
 	{ operation: 'edit', model: 'google/gemini-2.5-flash-image', modelFamily: 'openrouter-images' },
 	{ operation: 'edit', model: 'black-forest-labs/FLUX.1-schnell', modelFamily: 'together' },
@@ -169,6 +174,17 @@ const GENERIC_CASES = [
 
 /** Output Compression follows Output Format: gpt-image-1's field that shows only with some values of another. */
 const COMPRESSION_MODEL = 'gpt-image-1';
+/** gpt-image-2.6's output formats with fields of their own: GIF (frames), SVG (authoring model). */
+const FORMAT_FIELDS_MODEL = 'gpt-image-2.6-sunburst';
+/** What the canvas subtitle says of the family the fields follow. */
+const SUBTITLE_CASES = [
+	{ node: 'Model gpt-image-2.6-sunburst', says: 'generate: gpt-image-2.6-sunburst · GPT Image 2.6 fields' },
+	{ node: 'Model gpt-image-2.7-nova', says: 'generate: gpt-image-2.7-nova · GPT Image 2.6 fields (newer model: its newest known fields)' },
+	{ node: 'Model gateway', says: 'generate: doubao-seedream-3-0-t2i-250415 · Other Models fields' },
+	{ node: 'Model DALL-E-3', says: 'generate: DALL-E-3 · DALL·E 3 fields' },
+	{ node: 'Model FLUX on Together', says: 'generate: black-forest-labs/FLUX.1-schnell · Together AI fields' },
+	{ node: 'Edit expression', says: 'edit: model from an expression · family at run time' },
+];
 /** Edit with gpt-image-1, switched to URLs in JSON Body in the editor. */
 const SWITCH_MODE_MODEL = 'gpt-image-1';
 
@@ -205,6 +221,7 @@ function casesWorkflow() {
 		nodes.push(imageNode(c.node, { operation: 'edit', model: modelId(c.from), ...(c.mode ? { imageInputMode: c.mode } : {}) }));
 	}
 	nodes.push(imageNode(`Compression ${COMPRESSION_MODEL}`, { model: modelId(COMPRESSION_MODEL) }));
+	nodes.push(imageNode(`Formats ${FORMAT_FIELDS_MODEL}`, { model: modelId(FORMAT_FIELDS_MODEL) }));
 	// Below the grid, so that no node covers another on the canvas.
 	const below = (Math.ceil(nodes.length / COLUMNS) + 1) * ROW;
 	const agent = {
@@ -399,6 +416,36 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 				expect(await ctx.ed.collectionParameters()).toEqual([{ label: targetLabel, value: nameOf(without), red: false }]);
 			},
 		);
+
+		browserTest(
+			`${FORMAT_FIELDS_MODEL}: Frame Count and Frame Duration (Ms) are offered with Output Format GIF only, SVG Authoring Model with SVG only`,
+			async () => {
+				const fam = expected.familyOf(FORMAT_FIELDS_MODEL);
+				const formatLabel = expected.BODY_FIELD_UI.output_format.displayName;
+				const formats = fam.fields.output_format.values;
+				const nameOf = (value) => expected.optionNames('output_format', { values: [value] })[0];
+				// Fields that show only with some output formats, by label.
+				const dependent = Object.entries(fam.fields).filter(([, rule]) => rule && rule.onlyWith && rule.onlyWith.field === 'output_format');
+				expect(dependent.map(([field]) => field).sort()).toEqual(['frame_count', 'frame_duration_ms', 'output_compression', 'svg_model']);
+				await ctx.ed.openNode(`Formats ${FORMAT_FIELDS_MODEL}`);
+				await ctx.ed.addOption(formatLabel);
+				const offered = [];
+				for (const [index, value] of formats.entries()) {
+					if (index > 0) await ctx.ed.selectOption('output_format', nameOf(value));
+					const names = await ctx.ed.addOptionNames();
+					offered.push({ format: value, offered: dependent.filter(([field]) => names.includes(expected.BODY_FIELD_UI[field].displayName)).map(([field]) => field).sort() });
+				}
+				expect(offered).toEqual(formats.map((value) => ({ format: value, offered: dependent.filter(([, rule]) => rule.onlyWith.values.includes(value)).map(([field]) => field).sort() })));
+				if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, `formats ${FORMAT_FIELDS_MODEL}`);
+			},
+		);
+
+		browserTest('the canvas subtitle names the family the fields follow (detected, newer than the node, unknown, chosen, expression)', async () => {
+			const seen = [];
+			for (const c of SUBTITLE_CASES) seen.push({ node: c.node, text: (await ctx.ed.canvasText(c.node)).includes(c.says) ? c.says : await ctx.ed.canvasText(c.node) });
+			expect(seen).toEqual(SUBTITLE_CASES.map((c) => ({ node: c.node, text: c.says })));
+			if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, 'subtitles');
+		});
 
 		browserTest(
 			'switching from dall-e-3 with Size 1792x1024 to gpt-image-1 leaves no red parameter',

@@ -266,3 +266,18 @@ describe('the run sends what the editor showed', () => {
 		expect(server.imageRequests()).toHaveLength(0);
 	});
 });
+
+describe('Number of Images in the editor has the model\'s own limit', () => {
+	test.each([
+		['gpt-image-2', { model: rl('gpt-image-2') }, 10],
+		['gpt-image-2.6-sunburst', { model: rl('gpt-image-2.6-sunburst') }, 10],
+		['Seedream 4', { model: rl('doubao-seedream-4-0-250828') }, 15],
+		['Seedream 4 chosen as the family', { model: rl('my-deployment'), modelFamily: 'seedream-4' }, 15],
+		['a model set by an expression (checked per item when it runs)', { model: rl('={{ $json.model }}') }, 15],
+	])('%s: 1 to %#', (_name, values, max) => {
+		for (const operation of ['generate', 'edit']) {
+			const shown = displayed({ operation, ...values }).top.filter((property) => property.name === 'n');
+			expect(shown.map((property) => [property.typeOptions?.maxValue, property.description])).toEqual([[max, expect.stringContaining(`(1-${max})`)]]);
+		}
+	});
+});

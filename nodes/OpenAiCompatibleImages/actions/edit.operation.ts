@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import { mainBodyFields } from '../description/bodyFields';
-import { countProperty, promptProperty } from '../description/common';
+import { countProperties, promptProperty } from '../description/common';
 import {
 	forFamilies,
 	forOperation,
@@ -251,7 +251,7 @@ export const description: INodeProperties[] = [
 	...endpointProperties(),
 	...SOURCE_PROPERTIES.flatMap((property) => forOperation(property, 'edit')),
 	...maskProperties(),
-	...forOperation(countProperty(['edit']), 'edit'),
+	...countProperties('edit'),
 	...mainBodyFields('edit'),
 ];
 

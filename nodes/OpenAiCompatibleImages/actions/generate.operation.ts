@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { mainBodyFields } from '../description/bodyFields';
-import { countProperty, promptProperty } from '../description/common';
+import { countProperties, promptProperty } from '../description/common';
 import { readRequest } from '../helpers/parameters';
 import { generatePath, requestBody, responseParser } from '../helpers/requestBody';
 import { ECHOED_FIELDS, pick, type ItemPlan, type PlannedCall } from '../helpers/runner';
@@ -11,7 +11,7 @@ export const description: INodeProperties[] = [
 		['generate'],
 		'What the image should show.',
 	),
-	countProperty(['generate']),
+	...countProperties('generate'),
 	...mainBodyFields('generate'),
 ];
 

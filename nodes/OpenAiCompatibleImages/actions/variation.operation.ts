@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { mainBodyFields } from '../description/bodyFields';
-import { countProperty } from '../description/common';
+import { countProperties } from '../description/common';
 import { forOperation, unsupportedNotice } from '../description/familyDisplay';
 import { appendFields, appendImage, inspectBinaryImage, readImageBytes } from '../helpers/inputImages';
 import { invalid, param, readRequest } from '../helpers/parameters';
@@ -23,7 +23,7 @@ export const description: INodeProperties[] = [
 		},
 		'variation',
 	),
-	...forOperation(countProperty(['variation']), 'variation'),
+	...countProperties('variation'),
 	...mainBodyFields('variation'),
 ];
 

@@ -1,9 +1,13 @@
 import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import {
+	BODY_FIELDS,
+	BODY_FIELD_KINDS,
 	MODEL_FAMILIES,
 	fieldRule,
+	mainParameterOf,
 	modelsOf,
+	type FieldKind,
 	type BodyField,
 	type FieldRule,
 	type ModelFamily,
@@ -11,146 +15,98 @@ import {
 } from '../models';
 import { forFamilies, whenModelIsExpression } from './familyDisplay';
 
-/** How a body field looks in the UI. What each model accepts lives in models.ts. */
-interface FieldUi {
-	displayName: string;
+/** How a body field is described in the UI; its label, place and type are in models.ts (BODY_FIELD_KINDS). */
+interface FieldText {
 	description: string;
-	/** Main fields sit on the node; the others are in the Options collection. */
-	main?: boolean;
-	type: 'options' | 'string' | 'number' | 'boolean';
 	labels?: Record<string, string>;
 }
 
-export const BODY_FIELD_UI: Record<BodyField, FieldUi> = {
+const FIELD_TEXT: Record<BodyField, FieldText> = {
 	size: {
-		displayName: 'Size',
 		description: 'Width x height of the generated images',
-		main: true,
-		type: 'options',
 		labels: { auto: 'Auto (Model Decides)' },
 	},
 	quality: {
-		displayName: 'Quality',
 		description: 'Higher quality takes longer and costs more',
-		main: true,
-		type: 'options',
 		labels: { hd: 'HD', auto: 'Auto (Model Decides)', xhigh: 'Extra High', max: 'Max' },
 	},
 	style: {
-		displayName: 'Style',
 		description: 'Vivid leans to hyper-real and dramatic images, natural to more realistic ones',
-		main: true,
-		type: 'options',
 	},
 	response_format: {
-		displayName: 'Response Format',
 		description:
 			'How the server returns the images. Either way the node outputs them as binary data; Base64 saves a second download.',
-		type: 'options',
 		labels: { b64_json: 'Base64 (b64_json)', url: 'URL (Downloaded by the Node)' },
 	},
 	background: {
-		displayName: 'Background',
 		description: 'Transparent needs the PNG or WebP output format',
-		type: 'options',
 	},
 	output_format: {
-		displayName: 'Output Format',
 		description: 'File format of the returned images',
-		type: 'options',
 		labels: { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', gif: 'GIF (Animated)', svg: 'SVG (Vector)' },
 	},
 	output_compression: {
-		displayName: 'Output Compression',
 		description: 'Compression level (0-100 %) for JPEG and WebP output',
-		type: 'number',
 	},
 	moderation: {
-		displayName: 'Moderation',
 		description: 'Low applies less restrictive content filtering',
-		type: 'options',
 	},
 	input_fidelity: {
-		displayName: 'Input Fidelity',
 		description: 'High preserves faces, logos and details of the input images more closely',
-		type: 'options',
 	},
 	user: {
-		displayName: 'User',
 		description: 'An ID of your end user, which helps the provider detect abuse',
-		type: 'string',
 	},
 	watermark: {
-		displayName: 'Watermark',
 		description: 'Whether the provider adds its watermark (e.g. Volcengine Seedream, Qwen)',
-		type: 'boolean',
 	},
 	seed: {
-		displayName: 'Seed',
 		description:
 			'A fixed seed gives reproducible results where the provider supports it; -1 sends none, so the provider picks a random one',
-		type: 'number',
 	},
 	negative_prompt: {
-		displayName: 'Negative Prompt',
 		description: 'What the image should not contain, where the provider supports it',
-		type: 'string',
 	},
 	aspect_ratio: {
-		displayName: 'Aspect Ratio',
 		description: 'Width to height of the generated images',
-		main: true,
-		type: 'string',
 	},
 	resolution: {
-		displayName: 'Resolution',
 		description: 'Resolution class of the generated images',
-		main: true,
-		type: 'string',
 	},
 	width: {
-		displayName: 'Width',
 		description: 'Width of the generated images in pixels',
-		type: 'number',
 	},
 	height: {
-		displayName: 'Height',
 		description: 'Height of the generated images in pixels',
-		type: 'number',
 	},
 	steps: {
-		displayName: 'Steps',
 		description: 'Number of inference steps: more is slower and often more detailed',
-		type: 'number',
 	},
 	guidance_scale: {
-		displayName: 'Guidance Scale',
 		description: 'How closely the image follows the prompt: higher is closer, lower is freer; -1 sends none, so the model uses its default',
-		type: 'number',
 	},
 	complexity: {
-		displayName: 'Complexity',
 		description: 'How much the model plans the image before drawing it, independent of quality: higher takes longer',
-		type: 'options',
 	},
 	frame_count: {
-		displayName: 'Frame Count',
 		description: 'Frames of the animated GIF; the frames share one sheet, so large frames allow fewer of them',
-		type: 'number',
 	},
 	frame_duration_ms: {
-		displayName: 'Frame Duration (Ms)',
 		description: 'How long each frame of the animated GIF shows, in milliseconds',
-		type: 'number',
 	},
 	svg_model: {
-		displayName: 'SVG Authoring Model',
 		description: 'The model that writes the SVG (sent as svg.model); empty lets the provider choose',
-		type: 'string',
 	},
 };
 
-export const BODY_FIELDS = Object.keys(BODY_FIELD_UI) as BodyField[];
+/** How a body field looks in the UI. What each model accepts lives in models.ts. */
+interface FieldUi extends FieldKind, FieldText {}
+
+export const BODY_FIELD_UI = Object.fromEntries(
+	BODY_FIELDS.map((field) => [field, { ...BODY_FIELD_KINDS[field], ...FIELD_TEXT[field] }]),
+) as Record<BodyField, FieldUi>;
+
+
 
 function titleCase(value: string): string {
 	return value.charAt(0).toUpperCase() + value.slice(1);
@@ -287,7 +243,7 @@ function fieldProperties(field: BodyField, operations: readonly Operation[], inC
 		forFamilies(
 			{
 				...propertyFor(field, rule, { [operationKey]: ops, ...fieldConditions(rule, inCollection) }),
-				name: inCollection ? field : parameterName(field, rule),
+				name: inCollection ? field : mainParameterOf(field, rule),
 			},
 			families,
 			{ inCollection },
@@ -303,37 +259,6 @@ function fieldProperties(field: BodyField, operations: readonly Operation[], inC
 		properties.push(genericFor(field, relevant, { [operationKey]: varying }, inCollection));
 	}
 	return properties;
-}
-
-/**
- * The parameter a main field is stored in. Each list of dropdown values is a parameter of its own
- * (sizeDallE3, sizeGptImage, ...), declared in models.ts: the editor keeps a value across
- * same-named parameters and outlines it red when the new family's list lacks it. Text fields, and
- * the generic field for models given as expressions, share the field's own name.
- */
-function parameterName(field: BodyField, rule: FieldRule): string {
-	if (!rule.values) return field;
-	if (!rule.parameter) throw new Error(`models.ts: the ${field} dropdown of a family needs a declared parameter name`);
-	return rule.parameter;
-}
-
-const parameterNames = new Map<string, string>();
-
-/**
- * The parameter the editor showed for a main field of this family and operation (the generic
- * one when the model is an expression and the family is detected).
- */
-export function mainParameterName(field: BodyField, family: ModelFamily, operation: Operation, generic: boolean): string {
-	if (generic) return field;
-	// Read for every item: the grouping over the table is worked out once per field, family and operation.
-	const key = `${field} ${family.id} ${operation}`;
-	let name = parameterNames.get(key);
-	if (name === undefined) {
-		const group = groupsOf(field, [operation]).find((candidate) => candidate.families.includes(family));
-		name = group ? parameterName(field, group.rule) : field;
-		parameterNames.set(key, name);
-	}
-	return name;
 }
 
 /** Main fields of an operation (Size, Quality, Style): exactly one of each shows for any model. */

@@ -1,7 +1,8 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { MODEL_FAMILIES, type Operation } from '../models';
+import { MODEL_FAMILIES, familiesWith, modelsOf, type ModelFamily, type Operation } from '../models';
 import { optionalBodyFields } from './bodyFields';
+import { forFamilies, forOperation, whenModelIsExpression } from './familyDisplay';
 
 export const ALL_OPERATIONS: Operation[] = ['generate', 'edit', 'variation'];
 
@@ -57,26 +58,37 @@ export function promptProperty(operations: [Operation], intro: string): INodePro
 	};
 }
 
-/** Most images per item, and which models get one call per image, from the model table. */
-function countLimits(): string {
-	const max = Math.max(...MODEL_FAMILIES.map((family) => family.maxImages));
-	const single = MODEL_FAMILIES.filter((family) => family.imagesPerRequest === 1 && family.maxImages > 1);
+/** Number of Images for some families: the editor's limit is theirs; models that return one image per call are named. */
+function countFor(operation: Operation, families: readonly ModelFamily[]): INodeProperties {
+	const max = Math.max(...families.map((family) => family.maxImages));
+	const single = families.filter((family) => family.imagesPerRequest === 1 && family.maxImages > 1);
 	const split = single.length
-		? ` Models that return one image per call (${single.map((family) => family.label).join(', ')}) get several calls in parallel.`
+		? ` Models that return one image per call (${modelsOf(single)}) get several calls in parallel.`
 		: '';
-	return `How many images to create for each input item (1-${max}).${split}`;
-}
-
-export function countProperty(operations: Operation[]): INodeProperties {
 	return {
 		displayName: 'Number of Images',
 		name: 'n',
 		type: 'number',
 		default: 1,
-		typeOptions: { minValue: 1, maxValue: Math.max(...MODEL_FAMILIES.map((family) => family.maxImages)), numberPrecision: 0 },
-		description: countLimits(),
-		displayOptions: { show: { operation: operations } },
+		typeOptions: { minValue: 1, maxValue: max, numberPrecision: 0 },
+		description: `How many images to create for each input item (1-${max}).${split}`,
+		displayOptions: { show: { operation: [operation] } },
 	};
+}
+
+/**
+ * Number of Images with the model's own limit (1-10 for most, 1-15 for Seedream 4), one variant
+ * per limit; a model set by an expression gets the highest, checked per item when it runs.
+ */
+export function countProperties(operation: Operation): INodeProperties[] {
+	const able = familiesWith(operation);
+	const byMax = new Map<number, ModelFamily[]>();
+	for (const family of able) byMax.set(family.maxImages, [...(byMax.get(family.maxImages) ?? []), family]);
+	if (byMax.size === 1) return forOperation(countFor(operation, able), operation);
+	return [
+		...[...byMax.values()].flatMap((families) => forFamilies(countFor(operation, families), families)),
+		whenModelIsExpression(countFor(operation, able)),
+	];
 }
 
 /** Options about how the node runs and outputs, next to the model-specific ones from the table. */

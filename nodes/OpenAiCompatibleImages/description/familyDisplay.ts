@@ -4,6 +4,7 @@ import {
 	DETECTABLE_FAMILIES,
 	DETECT_FAMILY,
 	MODEL_FAMILIES,
+	MODEL_FAMILY_PARAMETER,
 	MODEL_LINES,
 	anyCase,
 	familiesWith,
@@ -30,7 +31,7 @@ import {
  * render and in every run), so there is at most one per variant, and none longer than MAX_REGEX.
  */
 
-export const MODEL_FAMILY = 'modelFamily';
+export const MODEL_FAMILY = MODEL_FAMILY_PARAMETER;
 
 /** The longest display regex the description may hold (test/unit/description.test.ts). */
 export const MAX_REGEX = 300;
@@ -199,11 +200,13 @@ export function subtitleExpression(): string {
 	const other = MODEL_FAMILIES.find((family) => family.pattern === undefined && !family.explicitOnly)?.displayName ?? '';
 	return (
 		'={{ (() => { ' +
-		'const m = $parameter["model"]; const id = String((m && typeof m === "object" ? m.value : m) ?? "").trim(); ' +
+		// The editor resolves $parameter: a model given as an expression fails there without input data.
+		'let m; try { m = $parameter["model"]; } catch (error) { return $parameter["operation"] + ": model from an expression · family at run time"; } ' +
+		'const id = String((m && typeof m === "object" ? m.value : m) ?? "").trim(); ' +
 		'const head = $parameter["operation"] + ": " + id; ' +
 		`const chosen = ${JSON.stringify(chosen)}[$parameter["modelFamily"]]; ` +
 		'if (chosen) return head + " · " + chosen + " fields"; ' +
-		'if (id.startsWith("=") || id.includes("{{")) return head + " · family from the model at run time"; ' +
+		'if (id.startsWith("=") || id.includes("{{")) return $parameter["operation"] + ": model from an expression · family at run time"; ' +
 		`const hit = [${detectable.join(', ')}].find((entry) => entry[0].test(id)); ` +
 		`if (!hit) return head + " · " + ${JSON.stringify(other)} + " fields"; ` +
 		'const bare = id.toLowerCase().slice(id.lastIndexOf("/") + 1); ' +

@@ -1,12 +1,14 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 
-import { BODY_FIELDS, BODY_FIELD_UI, mainParameterName } from '../description/bodyFields';
-import { MODEL_FAMILY } from '../description/familyDisplay';
 import {
+	BODY_FIELDS,
+	BODY_FIELD_KINDS,
 	DETECT_FAMILY,
+	MODEL_FAMILY_PARAMETER,
 	MODEL_FAMILIES,
 	crossFieldProblem,
 	fieldRule,
+	mainParameterOf,
 	ownedBodyKeys,
 	resolveFamily,
 	type BodyField,
@@ -132,7 +134,7 @@ export function readModel(ctx: IExecuteFunctions, itemIndex: number): { model: s
 	// An expression may give a number; as an ID it is its text.
 	const model = raw === null || raw === undefined ? '' : String(raw).trim();
 	if (!model) throw invalid(ctx, itemIndex, `Model is required, got ${describe(raw)}`, hint);
-	const choice = String(param(ctx, MODEL_FAMILY, itemIndex, DETECT_FAMILY) ?? DETECT_FAMILY);
+	const choice = String(param(ctx, MODEL_FAMILY_PARAMETER, itemIndex, DETECT_FAMILY) ?? DETECT_FAMILY);
 	if (choice !== DETECT_FAMILY && !MODEL_FAMILIES.some((family) => family.id === choice)) {
 		throw invalid(ctx, itemIndex, `Model Family ${describe(choice)} is not known`, `Choose a Model Family from the list: ${MODEL_FAMILIES.map((family) => family.displayName).join(', ')}, or Detect From Model ID.`);
 	}
@@ -145,7 +147,7 @@ export function readModel(ctx: IExecuteFunctions, itemIndex: number): { model: s
  */
 export function familyUnknownInEditor(ctx: IExecuteFunctions): boolean {
 	const { parameters } = ctx.getNode();
-	if ((parameters[MODEL_FAMILY] ?? DETECT_FAMILY) !== DETECT_FAMILY) return false;
+	if ((parameters[MODEL_FAMILY_PARAMETER] ?? DETECT_FAMILY) !== DETECT_FAMILY) return false;
 	const model = parameters.model;
 	const value = model && typeof model === 'object' && 'value' in model ? model.value : model;
 	return typeof value === 'string' && value.startsWith('=');
@@ -213,7 +215,7 @@ function validateField(
 	family: ModelFamily,
 	raw: unknown,
 ): FieldValue | undefined {
-	const ui = BODY_FIELD_UI[field];
+	const ui = BODY_FIELD_KINDS[field];
 	const label = ui.displayName;
 	if (raw === undefined || raw === null || raw === '') return rule.default === '' ? undefined : rule.default;
 	if (rule.unset !== undefined && raw === rule.unset) return undefined;
@@ -265,13 +267,13 @@ export function readBodyFields(
 	const strict = familyUnknownInEditor(ctx);
 	for (const field of BODY_FIELDS) {
 		const rule = fieldRule(family, field, operation);
-		const main = BODY_FIELD_UI[field].main === true;
+		const main = BODY_FIELD_KINDS[field].main === true;
 		// A main field the family does not take is only read where the editor showed it: the generic one.
 		if (main && !rule && !strict) continue;
-		const raw = main ? param(ctx, mainParameterName(field, family, operation, strict), itemIndex, rule?.default ?? '') : opts[field];
+		const raw = main ? param(ctx, strict ? field : mainParameterOf(field, rule), itemIndex, rule?.default ?? '') : opts[field];
 		if (!rule) {
 			if (strict && main && raw !== undefined && raw !== null && raw !== '') {
-				throw invalid(ctx, itemIndex, `${BODY_FIELD_UI[field].displayName} ${describe(raw)} cannot be sent: ${family.displayName} models take no ${BODY_FIELD_UI[field].displayName.toLowerCase()}`, `Clear ${BODY_FIELD_UI[field].displayName}, or make its expression give an empty value for this model.`);
+				throw invalid(ctx, itemIndex, `${BODY_FIELD_KINDS[field].displayName} ${describe(raw)} cannot be sent: ${family.displayName} models take no ${BODY_FIELD_KINDS[field].displayName.toLowerCase()}`, `Clear ${BODY_FIELD_KINDS[field].displayName}, or make its expression give an empty value for this model.`);
 			}
 			continue;
 		}
@@ -349,7 +351,7 @@ function checkExtraBody(
 			const why = owned[key] === 'the input image fields' ? 'the node sends the input images itself' : `the node sends it from the field ${owned[key]}`;
 			throw invalid(ctx, itemIndex, `Extra Body Fields (JSON) must not set "${key}": ${why}`, `${fix} Remove "${key}" from Extra Body Fields.`);
 		}
-		if (!(key in BODY_FIELD_UI)) continue;
+		if (!(key in BODY_FIELD_KINDS)) continue;
 		const rule = fieldRule(family, key as BodyField, operation);
 		if (rule && knownValue(rule, value)) continue;
 		const what = rule ? `the value ${describe(value)} for ${key}` : `the field ${key}`;
