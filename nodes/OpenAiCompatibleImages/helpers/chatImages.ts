@@ -208,21 +208,27 @@ function readMessage(message: IDataObject, images: ImageEntry[], texts: string[]
 		if (!isText(value)) return;
 		const scanned = scanText(value);
 		scanned.images.forEach(add);
-		if (scanned.text) texts.push(scanned.text);
+		// Portkey repeats the text of `content` in `content_blocks`.
+		if (scanned.text && !texts.includes(scanned.text)) texts.push(scanned.text);
 	};
 	for (const part of Array.isArray(message.images) ? message.images : []) {
 		const object = asObject(part);
 		add(object ? partImage(object) : entryOf(part));
 	}
-	const content = message.content;
-	if (Array.isArray(content)) {
+	// `content_blocks`: Portkey's parts beside a text `content` (its Gemini route, with
+	// x-portkey-strict-open-ai-compliance: false), in the shapes of content parts.
+	for (const content of [message.content, message.content_blocks]) {
+		if (!Array.isArray(content)) {
+			addText(content);
+			continue;
+		}
 		for (const part of content) {
 			const object = asObject(part);
 			if (!object) addText(part);
 			else if (object.type === 'text' || (object.type === undefined && isText(object.text))) addText(object.text);
 			else add(partImage(object));
 		}
-	} else addText(content);
+	}
 }
 
 /** Shown of a text reply in error messages. */
@@ -230,8 +236,8 @@ const TEXT_IN_ERROR = 500;
 
 /**
  * Reads a chat completion's images in every shape gateways use, in all its choices:
- * `message.images[]` (OpenRouter, Vercel AI Gateway), `image_url` and inline base64 content parts,
- * Markdown images in the content (data: or http(s) URLs; new-api). The text reply and usage are
+ * `message.images[]` (OpenRouter, Vercel AI Gateway), `image_url` and inline base64 content parts
+ * (in `content` or Portkey's `content_blocks`), Markdown images in the content (data: or http(s) URLs; new-api). The text reply and usage are
  * kept. An answer without any image is an error that shows the model's text.
  */
 export function parseChatImageResponse(ctx: IExecuteFunctions, body: IDataObject, itemIndex: number): ParsedResponse {
