@@ -116,8 +116,19 @@ export function authenticationFor(credentials: ICredentialDataDecryptedObject): 
 /** Secrets shorter than this are not redacted from messages: they would mangle ordinary words. */
 const MIN_SECRET_LENGTH = 5;
 
-/** Header names that carry a credential: api-key, x-portkey-api-key, cf-aig-authorization, Cookie, ... */
-const SECRET_HEADER_NAME = /key|token|secret|auth|passw|signature|cookie|credential|session/i;
+/**
+ * The words of a name that say it carries a credential: api-key, x-portkey-api-key,
+ * cf-aig-authorization, Helicone-Auth, Cookie, private_key, apiKey. Whole words, as
+ * "x-portkey-provider" holds "key" only inside "portkey".
+ */
+const SECRET_WORD = /^(key|apikey|token|accesstoken|secret|auth|authorization|password|passwd|pwd|signature|cookie|credentials?|session)$/i;
+
+function namesCredential(name: string): boolean {
+	return name
+		.replace(/([a-z])([A-Z])/g, '$1-$2')
+		.split(/[-_.\s]+/)
+		.some((word) => SECRET_WORD.test(word));
+}
 
 /**
  * A run that looks like a key: 16 or more letters and digits with both in it (sk-proj-…, a 32-hex
@@ -151,18 +162,19 @@ function jsonFields(value: string): Array<[string, string]> | undefined {
 
 /**
  * The redaction rule, in one place: what of a custom header must never be shown. Its whole value
- * when its name says it is a credential (key, token, secret, auth, password, signature, cookie,
- * credential, session) or when the value holds something that looks like a key, however the
- * header is named; the key alone too, as a server may echo just that (after "Bearer ", inside
- * x-portkey-config's JSON, whose fields are judged by the same rule). Everything else (a
- * provider, region, group or deployment name, a referer, a title) is a routing value: shown as
- * sent, so that a provider's message naming it stays readable. The API key is always a secret.
+ * when a word of its name says it is a credential (key, token, secret, auth, authorization,
+ * password, signature, cookie, credential, session) or when the value holds something that looks
+ * like a key, however the header is named; the key alone too, as a server may echo just that
+ * (after "Bearer ", inside x-portkey-config's JSON, whose fields are judged by the same rule).
+ * Everything else (a provider, region, group or deployment name, a referer, a title) is a routing
+ * value: shown as sent, so that a provider's message naming it stays readable. The API key is
+ * always a secret.
  */
 export function secretsOfHeader(name: string, value: string): string[] {
 	const fields = jsonFields(value);
 	const inner = fields ? fields.flatMap(([field, text]) => secretsOfHeader(field, text)) : [];
 	const keys = [...value.matchAll(KEY_LIKE_RUN)].map(([run]) => run).filter(looksLikeKey);
-	if (inner.length === 0 && keys.length === 0 && !SECRET_HEADER_NAME.test(name)) return [];
+	if (inner.length === 0 && keys.length === 0 && !namesCredential(name)) return [];
 	// "Bearer <token>": a server may echo the token alone.
 	const token = /^[A-Za-z]+\s+(\S+)$/.exec(value)?.[1];
 	return [value, ...inner, ...keys, ...(token ? [token] : [])].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
