@@ -203,6 +203,15 @@ describe('Gateway error envelopes: the gateway’s message, the failing hop, nev
 		expect(JSON.stringify(error)).not.toMatch(/<html|nginx/);
 	});
 
+	test('Portkey refusing an unknown provider (HTTP 400): the gateway’s message and the fix, no blame on a provider', async () => {
+		server.respondNext({ status: 400, json: { status: 'failure', message: 'Invalid provider passed' } });
+		const error = await failed('dall-e-3', {}, { 'x-portkey-provider': 'opneai' });
+		expect(error.error).toBe('Invalid provider passed (HTTP 400)');
+		expect(error.description).toBe(
+			"The gateway itself refused the request, before any provider: check its routing headers under the credential's Custom Headers (Portkey: x-portkey-provider, x-portkey-config, x-portkey-custom-host).",
+		);
+	});
+
 	test('Portkey’s own refusal ({status: "failure"}): the gateway’s message, the gateway named as the hop', async () => {
 		server.respondNext({ status: 500, json: { status: 'failure', message: 'imageGenerate is not supported by groq' } });
 		const error = await failed('dall-e-3', {}, { 'x-portkey-provider': 'groq' });

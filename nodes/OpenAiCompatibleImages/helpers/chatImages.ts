@@ -237,8 +237,9 @@ const TEXT_IN_ERROR = 500;
 /**
  * Reads a chat completion's images in every shape gateways use, in all its choices:
  * `message.images[]` (OpenRouter, Vercel AI Gateway), `image_url` and inline base64 content parts
- * (in `content` or Portkey's `content_blocks`), Markdown images in the content (data: or http(s) URLs; new-api). The text reply and usage are
- * kept. An answer without any image is an error that shows the model's text.
+ * (in `content` or Portkey's `content_blocks`), Markdown images in the content (data: or http(s)
+ * URLs; new-api). The text reply and usage are kept. An answer without any image is an error that
+ * shows the model's text.
  */
 export function parseChatImageResponse(ctx: IExecuteFunctions, body: IDataObject, itemIndex: number): ParsedResponse {
 	throwIfErrorBody(ctx, body, itemIndex);

@@ -126,9 +126,10 @@ function connectedAddress(body: BodyStream, target: URL): string | undefined {
  * Private hosts: an image URL whose host is (or resolves to) a loopback, private, link-local,
  * CGNAT or cloud-metadata address is refused unless it is the Base URL's own origin (scheme, host
  * and port) or the user allows private image hosts; nothing of a private address's answer (an
- * error page, a body that is not an image) is shown, whichever rule allowed it. Redirects are followed here, hop by hop, so that every hop is
- * checked before anything is sent to it: an IP address as it is, a host name by what it resolves
- * to (n8n 2.x), and the request then goes to that checked address (no DNS-rebinding gap). On n8n
+ * error page, a body that is not an image) is shown, whichever rule allowed it. Redirects are
+ * followed here, hop by hop, so that every hop is checked before anything is sent to it: an IP
+ * address as it is, a host name by what it resolves to (n8n 2.x), and the request then goes to
+ * that checked address (no DNS-rebinding gap). On n8n
  * 1.x, which cannot resolve names for the node, the address the connection went to is checked
  * before a byte of the answer is read.
  */

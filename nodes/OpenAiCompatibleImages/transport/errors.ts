@@ -239,12 +239,14 @@ export function describeUpstreamError(
 		description = 'The provider blocked the prompt or image by its content policy. Rephrase the prompt.';
 	} else if (status >= 500) {
 		description = 'The provider or gateway failed. This is usually temporary; try again later.';
+	} else if (upstream.hop === 'gateway') {
+		description = '';
 	} else {
 		description = upstream.param
 			? `The provider rejected the parameter "${upstream.param}".`
 			: 'The provider rejected the request.';
 	}
-	return { message, description: `${HOP_DESCRIPTIONS[upstream.hop ?? 'none'](upstream.provider)}${description}` };
+	return { message, description: `${HOP_DESCRIPTIONS[upstream.hop ?? 'none'](upstream.provider)}${description}`.trim() };
 }
 
 /** Which hop failed, said before the hint, when a gateway's envelope tells. */
