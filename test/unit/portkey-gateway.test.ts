@@ -172,6 +172,12 @@ describe('Routes through the gateway', () => {
 		expect(json.text).toBe('Here is your image.');
 		expect(await binaryBytes(output[0])).toEqual(drawn());
 	});
+
+	test('Gemini without x-portkey-strict-open-ai-compliance: false: the gateway drops the image, and the error says which header brings it back', async () => {
+		const { json } = await run('gemini-2.5-flash-image', { 'x-portkey-provider': 'google', 'x-portkey-custom-host': upstream.url });
+		expect(json.error).toBe('The model returned no image, only text: "Here is your image."');
+		expect(json.description).toMatch(/ Portkey keeps images out of its OpenAI-compliant answer: add the Custom Header x-portkey-strict-open-ai-compliance: false\.$/);
+	});
 });
 
 describe('Failures through the gateway: the message users read', () => {

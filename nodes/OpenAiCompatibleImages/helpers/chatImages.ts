@@ -231,6 +231,9 @@ function readMessage(message: IDataObject, images: ImageEntry[], texts: string[]
 	}
 }
 
+/** The id Portkey's gateway gives the chat answers it translates. */
+const PORTKEY_ANSWER = /^portkey-/;
+
 /** Shown of a text reply in error messages. */
 const TEXT_IN_ERROR = 500;
 
@@ -259,7 +262,7 @@ export function parseChatImageResponse(ctx: IExecuteFunctions, body: IDataObject
 		const reason = finishReasons.find((value) => value !== 'stop');
 		throw new NodeApiError(ctx.getNode(), body as JsonObject, {
 			message: text ? `The model returned no image, only text: "${shown}"` : 'The model returned no image and no text',
-			description: `${reason ? `It stopped with finish_reason "${reason}". ` : ''}Check that the model generates images (e.g. gemini-2.5-flash-image) and that the gateway passes modalities ["image", "text"] on; a prompt that asks plainly for a picture helps, and moderation may have blocked this one.`,
+			description: `${reason ? `It stopped with finish_reason "${reason}". ` : ''}Check that the model generates images (e.g. gemini-2.5-flash-image) and that the gateway passes modalities ["image", "text"] on; a prompt that asks plainly for a picture helps, and moderation may have blocked this one.${PORTKEY_ANSWER.test(String(body.id ?? '')) ? ' Portkey keeps images out of its OpenAI-compliant answer: add the Custom Header x-portkey-strict-open-ai-compliance: false.' : ''}`,
 			itemIndex,
 		});
 	}
