@@ -5,6 +5,11 @@
  * listens on 127.0.0.1 only, connects to loopback only, and reports its port. Requests name their
  * upstream with the x-portkey-custom-host header (a loopback imitation), so nothing leaves the
  * machine even where a test forgot one.
+ *
+ * package.json pins @hono/node-server 1.13.8 (and @hono/node-ws 1.2.0, whose peer range takes it)
+ * beside the gateway, which npm then shares with it: with @hono/node-server 1.19 the gateway 1.15
+ * fails every pass-through answer (/v1/proxy) with "immutable" (Portkey issue #1389). The scanner
+ * of community packages forbids npm `overrides`, so the pin is a plain dev dependency.
  */
 const path = require('node:path');
 const { fork } = require('node:child_process');
