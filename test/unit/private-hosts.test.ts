@@ -115,6 +115,19 @@ describe('Image URLs on private addresses', () => {
 		}
 	});
 
+	test('as an AI Agent tool, the error the chat model receives holds nothing of a private answer', async () => {
+		internal.respondNext({ only: 'download', status: 403, text: 'forbidden: internal-only endpoint. service=vault-proxy token-hint=hunter2' });
+		answerWithUrl(`${internal.url}/files/vault.png`);
+		const error = await failure(
+			runNode({
+				parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: 'flux-dev' }, prompt: 'Private', options: { maxRetries: 0, allowPrivateImageHosts: true } } as never,
+				credentials,
+				tool: true,
+			}),
+		);
+		expect(error.message).toBe(`Downloading the image from 127.0.0.2:${internal.port} failed: the private host's answer is not shown (HTTP 403)`);
+	});
+
 	test('a redirect from the own host to 127.0.0.2 is refused at that hop', async () => {
 		internal.serve('/admin.json', SECRET, 'application/json');
 		const start = api.serve('/files/start.png', png);
