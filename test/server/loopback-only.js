@@ -3,9 +3,9 @@
  * Preloaded (`node -r`) into a third-party server under test, Portkey's AI gateway: every server
  * it starts listens on 127.0.0.1 only, every connection it opens goes to loopback only (anything
  * else fails as if refused), the port it listens on is sent to the parent over IPC, and it exits
- * when that parent goes. The
- * gateway itself binds to all interfaces and knows public provider hosts; the tests route it to
- * loopback imitations with custom-host headers, and this makes sure nothing leaves the machine.
+ * when that parent goes. The gateway itself binds to all interfaces and knows public provider
+ * hosts; the tests route it to loopback imitations with custom-host headers, and this makes sure
+ * nothing leaves the machine.
  */
 const net = require('node:net');
 
