@@ -116,10 +116,79 @@ export function authenticationFor(credentials: ICredentialDataDecryptedObject): 
 /** Secrets shorter than this are not redacted from messages: they would mangle ordinary words. */
 const MIN_SECRET_LENGTH = 5;
 
-/** The values of the credential that must never show in output, errors or logs: the key and header values. */
+/**
+ * The words of a name that say it carries a credential: api-key, x-portkey-api-key,
+ * cf-aig-authorization, Helicone-Auth, Cookie, private_key, apiKey. Whole words, as
+ * "x-portkey-provider" holds "key" only inside "portkey".
+ */
+const SECRET_WORD = /^(key|apikey|token|accesstoken|secret|auth|authorization|password|passwd|pwd|signature|cookie|credentials?|session)$/i;
+
+function namesCredential(name: string): boolean {
+	return name
+		.replace(/([a-z])([A-Z])/g, '$1-$2')
+		.split(/[-_.\s]+/)
+		.some((word) => SECRET_WORD.test(word));
+}
+
+/**
+ * A run that looks like a key: 16 or more letters and digits with both in it (sk-proj-…, a 32-hex
+ * Azure key, a JWT part). Words, dates, regions, URLs, model and deployment names never are:
+ * dashes, dots, slashes and underscores split them into short runs ("2025-04-01-preview",
+ * "gemini-2.5-flash-image", "https://example.com/n8n").
+ */
+const KEY_LIKE_RUN = /[A-Za-z0-9]{16,}/g;
+
+function looksLikeKey(run: string): boolean {
+	return /[0-9]/.test(run) && /[A-Za-z]/.test(run);
+}
+
+/** A JSON object's string fields by name (x-portkey-config, cf-aig-metadata), or undefined. */
+function jsonFields(value: string): Array<[string, string]> | undefined {
+	if (!value.startsWith('{')) return undefined;
+	try {
+		const fields: Array<[string, string]> = [];
+		const walk = (object: unknown, name: string) => {
+			if (typeof object === 'string') fields.push([name, object]);
+			else if (object && typeof object === 'object') {
+				for (const [key, field] of Object.entries(object)) walk(field, Array.isArray(object) ? name : key);
+			}
+		};
+		walk(JSON.parse(value), '');
+		return fields;
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * The redaction rule, in one place: what of a custom header must never be shown. Its whole value
+ * when a word of its name says it is a credential (key, token, secret, auth, authorization,
+ * password, signature, cookie, credential, session) or when the value holds something that looks
+ * like a key, however the header is named; the key alone too, as a server may echo just that
+ * (after "Bearer ", inside x-portkey-config's JSON, whose fields are judged by the same rule).
+ * Everything else (a provider, region, group or deployment name, a referer, a title) is a routing
+ * value: shown as sent, so that a provider's message naming it stays readable. The API key is
+ * always a secret.
+ */
+export function secretsOfHeader(name: string, value: string): string[] {
+	const fields = jsonFields(value);
+	const inner = fields ? fields.flatMap(([field, text]) => secretsOfHeader(field, text)) : [];
+	const keys = [...value.matchAll(KEY_LIKE_RUN)].map(([run]) => run).filter(looksLikeKey);
+	if (inner.length === 0 && keys.length === 0 && !namesCredential(name)) return [];
+	// "Bearer <token>": a server may echo the token alone.
+	const token = /^[A-Za-z]+\s+(\S+)$/.exec(value)?.[1];
+	return [value, ...inner, ...keys, ...(token ? [token] : [])].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+}
+
+/** The values of the credential that must never show in output, errors or logs (see secretsOfHeader). */
 export function secretsOf(credentials: ICredentialDataDecryptedObject): string[] {
-	const values = [String(credentials.apiKey ?? '').trim(), ...customHeadersOf(credentials).map(({ value }) => value)];
-	return [...new Set(values.filter((value) => value.length >= MIN_SECRET_LENGTH))];
+	const apiKey = String(credentials.apiKey ?? '').trim();
+	const values = [
+		...(apiKey.length >= MIN_SECRET_LENGTH ? [apiKey] : []),
+		...customHeadersOf(credentials).flatMap(({ name, value }) => secretsOfHeader(name, value)),
+	];
+	// Longest first: a value is redacted whole before a key inside it is.
+	return [...new Set(values)].sort((a, b) => b.length - a.length);
 }
 
 // RFC 9110 token characters; Node refuses any other header name.

@@ -27,10 +27,11 @@ const { askOf, chatCompletion, nativeAnswer } = require('./shapes');
  *   delayMs?: number, shape?: 'url' | 'dataUrlInB64' | 'dataUrlInUrl' | 'emptyUrlBesideB64' | 'siliconflow' | 'together' | 'noCreated' | 'empty' | 'noImageData' | 'invalidBase64' | 'notAnImage' | 'error200' | import('./shapes').ChatShape,
  *   count?: number,
  *   format?: 'png' | 'jpeg' | 'webp' | 'gif', destroy?: boolean, hang?: boolean, truncate?: boolean, times?: number,
- *   only?: string, when?: (request: RecordedRequest) => boolean, redirect?: string, stall?: boolean, trickleMs?: number,
+ *   only?: string, when?: (request: RecordedRequest) => boolean, redirect?: string, stall?: boolean, trickleMs?: number, blocked?: number,
  *   reset?: boolean, pauseUntil?: Promise<unknown>
  * }} Behaviour
- * `count` answers with that many images whatever was asked (a provider that returns fewer).
+ * `count` answers with that many images whatever was asked (a provider that returns fewer);
+ * `blocked` withholds the first that many of them in a native answer, as a safety filter does.
  * Chat completions (`/chat/completions`) answer with `message.images[]` unless `shape` picks another
  * of the chat shapes in shapes.js; provider-native requests get their provider's answer (shapes.js).
  * `only: 'download'` applies a behaviour to the next image download (`/files/...`), `only: 'other'`
@@ -262,7 +263,7 @@ async function startImageServer(options = {}) {
 			const shape = /** @type {import('./shapes').ChatShape} */ (behaviour.shape ?? 'chatImages');
 			return chatCompletion(shape, model, served, (image) => host(image.bytes));
 		}
-		const native = behaviour.shape ? undefined : nativeAnswer(request.path, fields, data, served);
+		const native = behaviour.shape ? undefined : nativeAnswer(request.path, fields, data, served, behaviour.blocked);
 		if (native) return native;
 		if (behaviour.shape === 'siliconflow') return { images: data.map((entry) => ({ url: entry.url ?? `data:image/png;base64,${entry.b64_json}` })), seed: 42, timings: { inference: 0.5 } };
 		if (behaviour.shape === 'together') return { id: 'together-1', model, object: 'list', data: data.map((entry, index) => ({ index, b64_json: entry.b64_json, type: 'image' })) };
@@ -307,7 +308,8 @@ async function startImageServer(options = {}) {
 	/** @param {RecordedRequest} request */
 	function authorized(request) {
 		if (!options.apiKey) return true;
-		return request.headers.authorization === `Bearer ${options.apiKey}` || request.headers['api-key'] === options.apiKey;
+		// Gemini's API takes the key as the query parameter `key`.
+		return request.headers.authorization === `Bearer ${options.apiKey}` || request.headers['api-key'] === options.apiKey || request.query.key === options.apiKey;
 	}
 
 	/** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res @param {RecordedRequest} request */
@@ -384,8 +386,9 @@ async function startImageServer(options = {}) {
 	function kindOf(path) {
 		if (files.has(path) || path.startsWith('/files/')) return 'download';
 		if (options.strictPaths && !/^\/(v1|openai(\/deployments\/[^/]+)?)\/(images(\/(generations|edits|variations))?|chat\/completions|models)$/.test(path)) return 'other';
-		// OpenRouter's images endpoint (POST /images) generates, as images/generations does.
-		if (/\/images(\/generations)?$/.test(path)) return 'generate';
+		// OpenRouter's images endpoint (POST /images) generates, as images/generations does; so do
+		// the native APIs a gateway translates to (Stability v1, Vertex Imagen, Gemini).
+		if (/\/images(\/generations)?$/.test(path) || /\/text-to-image$|:predict$|:generateContent$/.test(path)) return 'generate';
 		if (/\/chat\/completions$/.test(path)) return 'chat';
 		if (/\/images\/edits$/.test(path)) return 'edit';
 		if (/\/images\/variations$/.test(path)) return 'variation';

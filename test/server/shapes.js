@@ -2,8 +2,9 @@
 /**
  * What the loopback image server reads from, and answers to, requests that are not plain OpenAI
  * Images API calls: image models behind chat completions (OpenRouter, Vercel AI Gateway, new-api,
- * other gateways), OpenRouter's images endpoint, and providers' native fields (SiliconFlow,
- * Together, xAI, Volcengine Seedream 4 group generation).
+ * other gateways), OpenRouter's images endpoint, providers' native fields (SiliconFlow,
+ * Together, xAI, Volcengine Seedream 4 group generation), and the native APIs a gateway such as
+ * Portkey translates to (Stability v1, Vertex AI Imagen, Gemini generateContent).
  *
  * A request says which provider it imitates by its path and fields, as the real providers would
  * read it; `behaviour.shape` picks among the answer shapes a gateway may use for the same request.
@@ -43,6 +44,13 @@ function askOf(kind, fields) {
 	const references = [fields.image, fields.input_references?.map((/** @type {any} */ ref) => ref?.image_url?.url ?? ref)]
 		.flat()
 		.filter((ref) => typeof ref === 'string');
+	// Native APIs a gateway translates to: Stability v1 (text_prompts, samples), Vertex Imagen
+	// (instances, parameters.sampleCount), Gemini generateContent (contents).
+	const native = fields.text_prompts?.[0]?.text ?? fields.instances?.[0]?.prompt ?? fields.contents?.at(-1)?.parts?.find((/** @type {any} */ part) => part.text)?.text;
+	if (native !== undefined) {
+		const count = Number(fields.samples ?? fields.parameters?.sampleCount ?? 1) || 1;
+		return { prompt: String(native), n: count, size: fields.width && fields.height ? `${fields.width}x${fields.height}` : undefined, references };
+	}
 	const prompt = String(fields.prompt ?? '');
 	// SiliconFlow: batch_size and image_size.
 	if (fields.batch_size !== undefined) return { prompt, n: Number(fields.batch_size) || 1, size: fields.image_size, references };
@@ -98,11 +106,42 @@ function chatCompletion(shape, model, images, hostedUrl) {
 
 /**
  * The answer of a provider with its own response shape, or undefined for the OpenAI shape.
+ * `blocked`: how many of the first images the provider's safety filter withheld (native APIs).
  * @param {string} path @param {Record<string, any>} fields @param {Record<string, any>[]} data the OpenAI-style entries
- * @param {ServedImage[]} images
+ * @param {ServedImage[]} images @param {number} [blocked]
  */
-function nativeAnswer(path, fields, data, images) {
+function nativeAnswer(path, fields, data, images, blocked = 0) {
 	const created = Math.floor(Date.now() / 1000);
+	const base64 = (/** @type {ServedImage} */ image) => image.bytes.toString('base64');
+	// Stability v1 text-to-image: artifacts; a filtered one has no base64.
+	if (/\/text-to-image$/.test(path)) {
+		return {
+			artifacts: images.map((image, index) =>
+				index < blocked ? { base64: null, seed: index, finishReason: 'CONTENT_FILTERED' } : { base64: base64(image), seed: index, finishReason: 'SUCCESS' },
+			),
+		};
+	}
+	// Vertex AI Imagen predict: predictions; a filtered one carries only its reason.
+	if (/:predict$/.test(path)) {
+		return {
+			predictions: images.map((image, index) =>
+				index < blocked ? { raiFilteredReason: 'The image was filtered by the safety settings.' } : { bytesBase64Encoded: base64(image), mimeType: image.mimeType },
+			),
+		};
+	}
+	// Gemini generateContent: text and inline image parts.
+	if (/:generateContent$/.test(path)) {
+		return {
+			candidates: [
+				{
+					content: { role: 'model', parts: [{ text: 'Here is your image.' }, ...images.map((image) => ({ inlineData: { mimeType: image.mimeType, data: base64(image) } }))] },
+					finishReason: 'STOP',
+				},
+			],
+			usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 1290 * images.length, totalTokenCount: 12 + 1290 * images.length },
+			modelVersion: fields.model,
+		};
+	}
 	// OpenRouter's images endpoint: POST /images, base64 with its media type, and the cost.
 	if (/\/images$/.test(path)) {
 		return {

@@ -152,3 +152,13 @@ describe('A host name n8n cannot resolve itself (only its proxy can)', () => {
 		expect(internet.requests).toEqual([{ method: 'GET', target: imageUrl, host: 'cdn.proxy-only.test:8080' }]);
 	});
 });
+
+describe('What a public image host answers is shown (only private addresses are hidden)', () => {
+	test('a 404 from a public address: its text is in the error', async () => {
+		const error = (await generate(`http://${PUBLIC_ADDRESS}/missing.png`).then(
+			() => new Error('expected a failure'),
+			(caught: Error) => caught,
+		)) as Error;
+		expect(error.message).toBe(`Downloading the image from ${PUBLIC_ADDRESS} failed: not found (HTTP 404)`);
+	});
+});

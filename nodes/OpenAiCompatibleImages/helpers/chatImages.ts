@@ -208,31 +208,41 @@ function readMessage(message: IDataObject, images: ImageEntry[], texts: string[]
 		if (!isText(value)) return;
 		const scanned = scanText(value);
 		scanned.images.forEach(add);
-		if (scanned.text) texts.push(scanned.text);
+		// Portkey repeats the text of `content` in `content_blocks`.
+		if (scanned.text && !texts.includes(scanned.text)) texts.push(scanned.text);
 	};
 	for (const part of Array.isArray(message.images) ? message.images : []) {
 		const object = asObject(part);
 		add(object ? partImage(object) : entryOf(part));
 	}
-	const content = message.content;
-	if (Array.isArray(content)) {
+	// `content_blocks`: Portkey's parts beside a text `content` (its Gemini route, with
+	// x-portkey-strict-open-ai-compliance: false), in the shapes of content parts.
+	for (const content of [message.content, message.content_blocks]) {
+		if (!Array.isArray(content)) {
+			addText(content);
+			continue;
+		}
 		for (const part of content) {
 			const object = asObject(part);
 			if (!object) addText(part);
 			else if (object.type === 'text' || (object.type === undefined && isText(object.text))) addText(object.text);
 			else add(partImage(object));
 		}
-	} else addText(content);
+	}
 }
+
+/** The id Portkey's gateway gives the chat answers it translates. */
+const PORTKEY_ANSWER = /^portkey-/;
 
 /** Shown of a text reply in error messages. */
 const TEXT_IN_ERROR = 500;
 
 /**
  * Reads a chat completion's images in every shape gateways use, in all its choices:
- * `message.images[]` (OpenRouter, Vercel AI Gateway), `image_url` and inline base64 content parts,
- * Markdown images in the content (data: or http(s) URLs; new-api). The text reply and usage are
- * kept. An answer without any image is an error that shows the model's text.
+ * `message.images[]` (OpenRouter, Vercel AI Gateway), `image_url` and inline base64 content parts
+ * (in `content` or Portkey's `content_blocks`), Markdown images in the content (data: or http(s)
+ * URLs; new-api). The text reply and usage are kept. An answer without any image is an error that
+ * shows the model's text.
  */
 export function parseChatImageResponse(ctx: IExecuteFunctions, body: IDataObject, itemIndex: number): ParsedResponse {
 	throwIfErrorBody(ctx, body, itemIndex);
@@ -252,7 +262,7 @@ export function parseChatImageResponse(ctx: IExecuteFunctions, body: IDataObject
 		const reason = finishReasons.find((value) => value !== 'stop');
 		throw new NodeApiError(ctx.getNode(), body as JsonObject, {
 			message: text ? `The model returned no image, only text: "${shown}"` : 'The model returned no image and no text',
-			description: `${reason ? `It stopped with finish_reason "${reason}". ` : ''}Check that the model generates images (e.g. gemini-2.5-flash-image) and that the gateway passes modalities ["image", "text"] on; a prompt that asks plainly for a picture helps, and moderation may have blocked this one.`,
+			description: `${reason ? `It stopped with finish_reason "${reason}". ` : ''}Check that the model generates images (e.g. gemini-2.5-flash-image) and that the gateway passes modalities ["image", "text"] on; a prompt that asks plainly for a picture helps, and moderation may have blocked this one.${PORTKEY_ANSWER.test(String(body.id ?? '')) ? ' Portkey keeps images out of its OpenAI-compliant answer: add the Custom Header x-portkey-strict-open-ai-compliance: false.' : ''}`,
 			itemIndex,
 		});
 	}

@@ -68,7 +68,9 @@ export function parseImageResponse(
 			itemIndex,
 		});
 	}
-	const entries = list.map((raw: unknown, index: number): ImageEntry => {
+	// An entry without image data (`{}`, null: an image blocked by safety, Portkey's Vertex Imagen
+	// and Stability routes) is skipped; the item keeps the images that came, and says how many.
+	const entries = list.flatMap((raw: unknown): ImageEntry[] => {
 		const item = (raw && typeof raw === 'object' ? raw : {}) as IDataObject;
 		const entry: ImageEntry = {
 			base64: imageData(item.b64_json) ?? imageData(item.base64) ?? imageData(item.b64),
@@ -76,15 +78,15 @@ export function parseImageResponse(
 			revisedPrompt: nonEmpty(item.revised_prompt),
 			generationId: nonEmpty(item.generation_id),
 		};
-		if (!entry.base64 && !entry.url) {
-			throw new NodeApiError(ctx.getNode(), body as JsonObject, {
-				message: `Image ${index + 1} of the response has neither b64_json nor url`,
-				description: 'The provider returned an image entry without any image data.',
-				itemIndex,
-			});
-		}
-		return entry;
+		return entry.base64 || entry.url ? [entry] : [];
 	});
+	if (entries.length === 0) {
+		throw new NodeApiError(ctx.getNode(), body as JsonObject, {
+			message: `The provider returned no image: ${list.length === 1 ? 'its one entry has' : `all ${list.length} entries have`} neither b64_json nor url`,
+			description: 'The provider returned image entries without any image data. Providers do this when their moderation or safety filter blocked the images; rephrase the prompt or check the provider dashboard.',
+			itemIndex,
+		});
+	}
 	const meta: IDataObject = {};
 	for (const field of META_FIELDS) {
 		if (body[field] !== undefined && body[field] !== null && body[field] !== '') meta[field] = body[field];

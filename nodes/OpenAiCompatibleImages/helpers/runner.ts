@@ -50,7 +50,10 @@ export function pick(source: IDataObject, fields: readonly string[]): IDataObjec
 
 export type PlanItem = (ctx: IExecuteFunctions, itemIndex: number) => Promise<ItemPlan>;
 
-/** Whatever a server sent may echo a secret back (see redactSecrets); the user's own values are left alone. */
+/**
+ * Whatever a server sent may echo a secret back (see redactSecrets); the user's own values and
+ * the provider's own answer (revised_prompt, the chat text) are left alone.
+ */
 type Redact = <T>(value: T) => T;
 
 /** An image of an item's output: stored binary data and the JSON that describes it. */
@@ -112,7 +115,8 @@ async function sendCall(
 	const { entries, meta } = parse(ctx, parseJsonBody(ctx, response, itemIndex), itemIndex);
 	// `usage` is what the whole call cost: it goes on the call's first image only, so that adding
 	// up `usage` over the output items gives what was billed.
-	const { usage, ...imageMeta } = redact(meta);
+	const { text, ...sent } = meta;
+	const { usage, ...imageMeta }: IDataObject = { ...(text !== undefined ? { text } : {}), ...redact(sent) };
 	// The raw body and each image's base64 are dropped as soon as they are decoded, so a large
 	// image is held about once at a time, not three times over.
 	response.body = Buffer.alloc(0);
@@ -124,7 +128,7 @@ async function sendCall(
 		const json: IDataObject = {
 			model: plan.model,
 			...(plan.prompt !== undefined ? { prompt: plan.prompt } : {}),
-			...(entry.revisedPrompt ? { revised_prompt: redact(entry.revisedPrompt) } : {}),
+			...(entry.revisedPrompt ? { revised_prompt: entry.revisedPrompt } : {}),
 			...(entry.generationId ? { generation_id: entry.generationId } : {}),
 			...plan.requested,
 			...imageMeta,

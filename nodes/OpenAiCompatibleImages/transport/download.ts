@@ -124,10 +124,12 @@ function connectedAddress(body: BodyStream, target: URL): string | undefined {
  * credential's custom headers are sent, and are retried like API requests.
  *
  * Private hosts: an image URL whose host is (or resolves to) a loopback, private, link-local,
- * CGNAT or cloud-metadata address is refused unless it is the Base URL's own host name or the
- * user allows private image hosts. Redirects are followed here, hop by hop, so that every hop is
- * checked before anything is sent to it: an IP address as it is, a host name by what it resolves
- * to (n8n 2.x), and the request then goes to that checked address (no DNS-rebinding gap). On n8n
+ * CGNAT or cloud-metadata address is refused unless it is the Base URL's own origin (scheme, host
+ * and port) or the user allows private image hosts; nothing of a private address's answer (an
+ * error page, a body that is not an image) is shown, whichever rule allowed it. Redirects are
+ * followed here, hop by hop, so that every hop is checked before anything is sent to it: an IP
+ * address as it is, a host name by what it resolves to (n8n 2.x), and the request then goes to
+ * that checked address (no DNS-rebinding gap). On n8n
  * 1.x, which cannot resolve names for the node, the address the connection went to is checked
  * before a byte of the answer is read.
  */
@@ -151,23 +153,25 @@ export async function downloadImage(
 			{ description: 'Only http and https image URLs are downloaded, and data: URLs decoded.', itemIndex },
 		);
 	}
-	const ownHost = new URL((await endpointFor(ctx, 'images/generations')).base).hostname.toLowerCase();
-	const isOwnHost = (target: URL) => target.hostname.toLowerCase() === ownHost;
+	// The Base URL's own origin (scheme, host and port), not every port of its host: a gateway on
+	// the n8n host must not be able to point image URLs at the other services beside it.
+	const ownOrigin = new URL((await endpointFor(ctx, 'images/generations')).base).origin;
+	const isOwnOrigin = (target: URL) => target.origin === ownOrigin;
 	// One attempt: request (hop by hop), check the first bytes, stream the rest into storage. A
 	// failure anywhere (reset, stall past the timeout) fails the attempt, and storage drops the partial file.
 	const attempt = async (signal: AbortSignal): Promise<DownloadResponse> => {
 		let target = parsed;
 		for (let hop = 0; ; hop++) {
 			const refuse = (address: string): DownloadResponse => ({ statusCode: 200, headers: {}, body: Buffer.alloc(0), refused: { host: target.host, address } });
-			// The Base URL's own host is trusted by name; any other is checked before anything is sent.
-			// With private hosts allowed, a name n8n cannot resolve (a proxy resolves it) is asked by name,
-			// its answers hidden as a private host's.
-			const checked = isOwnHost(target)
-				? undefined
-				: await checkHost(ctx, target, signal).catch(async (error: unknown) =>
-						allowPrivateImageHosts ? { address: target.hostname, isPrivate: true, resolved: false } : await Promise.reject(error),
-					);
-			if (checked?.isPrivate && !allowPrivateImageHosts) return refuse(checked.address);
+			// The Base URL's own origin is allowed whatever its address (which is checked only to hide
+			// its answers when private); any other is checked before anything is sent. With private
+			// hosts allowed, a name n8n cannot resolve (a proxy resolves it) is asked by name, its
+			// answers hidden as a private host's.
+			const own = isOwnOrigin(target);
+			const checked = await checkHost(ctx, target, signal).catch(async (error: unknown) =>
+				own ? undefined : allowPrivateImageHosts ? { address: target.hostname, isPrivate: true, resolved: false } : await Promise.reject(error),
+			);
+			if (checked?.isPrivate && !allowPrivateImageHosts && !own) return refuse(checked.address);
 			const answer = (await ctx.helpers.httpRequest({
 				method: 'GET',
 				...hopRequest(target, checked),
@@ -185,7 +189,7 @@ export async function downloadImage(
 			// connected to is checked, before anything of the answer is read.
 			const connected = connectedAddress(stream, target);
 			const isPrivate = checked?.isPrivate === true || (connected !== undefined && isPrivateAddress(connected) !== false);
-			if (isPrivate && !allowPrivateImageHosts && !isOwnHost(target)) {
+			if (isPrivate && !allowPrivateImageHosts && !own) {
 				stream.destroy();
 				return refuse(connected ?? checked?.address ?? target.hostname);
 			}
@@ -197,8 +201,9 @@ export async function downloadImage(
 				target = next;
 				continue;
 			}
-			// A private host allowed by the option (not the Base URL's own): nothing of its answer is shown.
-			return await receive(answer, isPrivate && !isOwnHost(target), signal);
+			// A private address, allowed by the option or as the Base URL's own origin: nothing of its
+			// answer is shown.
+			return await receive(answer, isPrivate, signal);
 		}
 	};
 	const receive = async (
@@ -251,7 +256,7 @@ export async function downloadImage(
 			`The image URL points at a private address: ${response.refused.host}${response.refused.host.includes(response.refused.address) ? '' : ` (${response.refused.address})`}`,
 			{
 				description:
-					'The node does not download images from loopback, private, link-local, CGNAT or cloud metadata addresses (except from the Base URL\'s own host), as a provider\'s answer could otherwise make n8n read internal services. Nothing of its answer was read. If your provider really serves images from such a host, enable the option Allow Private Image Hosts.',
+					'The node does not download images from loopback, private, link-local, CGNAT or cloud metadata addresses (except from the Base URL\'s own origin: its scheme, host and port), as a provider\'s answer could otherwise make n8n read internal services. Nothing of its answer was read. If your provider really serves images from such a host, enable the option Allow Private Image Hosts.',
 				itemIndex,
 			},
 		);

@@ -5,8 +5,16 @@ export interface UpstreamError {
 	code?: string;
 	type?: string;
 	param?: string;
-	/** The decoded JSON body, when it was JSON. */
+	/** The decoded JSON body, when it was JSON (and held no HTML page). */
 	json?: JsonObject;
+	/**
+	 * Which hop of a gateway failed, when its envelope tells: the gateway itself (Portkey's
+	 * `{status: "failure"}`), the provider behind it (an error it passed on), or the way between
+	 * them (Portkey's `html-message` "fetch failed": the provider could not be reached).
+	 */
+	hop?: 'gateway' | 'provider' | 'unreachable';
+	/** The provider behind the gateway, when the gateway names it (Portkey's `provider`). */
+	provider?: string;
 }
 
 const MAX_MESSAGE = 500;
@@ -96,6 +104,47 @@ function withProblems(message: string, problems: FieldProblem[]): string {
 	return listed.length ? `${message.replace(/[.:]\s*$/, '')}: ${listed.join('; ')}` : message;
 }
 
+/** What an HTML page says in a line: its title, else its first heading, else its text. */
+function htmlSummary(html: string): string {
+	const title = /<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1];
+	const heading = /<h1[^>]*>([^<]*)<\/h1>/i.exec(html)?.[1];
+	return `HTML error page: ${title ?? heading ?? html.replace(/<[^>]+>/g, ' ')}`;
+}
+
+const HTML_START = /<(!doctype|html|head|body|title)\b/i;
+
+/**
+ * A gateway's message made readable: an upstream answer it wrapped ("Invalid response received
+ * from stability-ai: {...}") decoded in turn, and an HTML page in it told by its title, never
+ * shown raw.
+ */
+function readable(text: string): string {
+	const wrapped = /^([^{]*?:\s*)(\{[\s\S]*\})\s*$/.exec(text);
+	if (wrapped) {
+		try {
+			JSON.parse(wrapped[2]);
+			return `${wrapped[1]}${decodeErrorBody(Buffer.from(wrapped[2])).message}`;
+		} catch {
+			// not JSON after all
+		}
+	}
+	const html = HTML_START.exec(text);
+	return html ? `${text.slice(0, html.index)}${htmlSummary(text.slice(html.index))}` : text;
+}
+
+/**
+ * Portkey's `html-message`: either its own failure to reach the provider ("Message: fetch failed
+ * Cause: Error: connect ECONNREFUSED ... Name: TypeError"), or the provider's answer that was not
+ * JSON (an nginx page), passed on.
+ */
+function gatewayEnvelope(htmlMessage: string): UpstreamError {
+	const failed = /^\s*Message:\s*([\s\S]*?)\s*Cause:\s*([\s\S]*?)(?:\s*Name:\s*\S+)?\s*$/.exec(htmlMessage);
+	if (failed) {
+		return { message: clip(`The gateway could not reach the provider behind it: ${failed[1]} (${failed[2].replace(/^Error:\s*/, '')})`), hop: 'unreachable' };
+	}
+	return { ...decodeErrorBody(Buffer.from(htmlMessage)), json: undefined, hop: 'provider' };
+}
+
 /** Reads the provider's error out of an OpenAI-style, RFC 7807, gateway, plain-text or HTML body. */
 export function decodeErrorBody(body: Buffer, contentType?: string): UpstreamError {
 	const text = body.toString('utf8');
@@ -107,16 +156,23 @@ export function decodeErrorBody(body: Buffer, contentType?: string): UpstreamErr
 	}
 	if (json && typeof json === 'object' && !Array.isArray(json)) {
 		const object = json as Record<string, unknown>;
+		const htmlMessage = textOf(object['html-message']);
+		if (htmlMessage) return gatewayEnvelope(htmlMessage);
 		const error = object.error;
+		// Portkey names the provider whose error it passes on.
+		const provider = textOf(object.provider);
+		const passedOn = provider ? { hop: 'provider' as const, provider } : {};
 		if (error && typeof error === 'object' && !Array.isArray(error)) {
 			const detail = error as Record<string, unknown>;
 			const problems = fieldProblems(detail);
+			const message = readable(withProblems(textOf(detail.message) ?? textOf(detail.title) ?? JSON.stringify(detail), problems));
 			return {
-				message: clip(withProblems(textOf(detail.message) ?? textOf(detail.title) ?? JSON.stringify(detail), problems)),
+				message: clip(message),
 				code: textOf(detail.code) ?? (typeof detail.code === 'number' ? String(detail.code) : undefined),
 				type: textOf(detail.type),
 				param: textOf(detail.param) ?? problems.find((problem) => problem.field)?.field,
-				json: object as JsonObject,
+				json: HTML_START.test(text) ? undefined : (object as JsonObject),
+				...passedOn,
 			};
 		}
 		const problems = fieldProblems(object);
@@ -132,17 +188,16 @@ export function decodeErrorBody(body: Buffer, contentType?: string): UpstreamErr
 			textOf(object.error_msg) ??
 			(problems.length ? 'The provider rejected the request' : JSON.stringify(object));
 		return {
-			message: clip(withProblems(message, problems)),
+			message: clip(readable(withProblems(message, problems))),
 			code: textOf(object.code) ?? textOf(object.error_code),
 			param: problems.find((entry) => entry.field)?.field,
-			json: object as JsonObject,
+			json: HTML_START.test(text) ? undefined : (object as JsonObject),
+			// Portkey's own refusals: `{status: "failure", message}`, no provider reached.
+			...(object.status === 'failure' ? { hop: 'gateway' as const } : passedOn),
 		};
 	}
 	if (/html/i.test(contentType ?? '') || /^\s*<(!doctype|html)/i.test(text)) {
-		const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
-		const heading = /<h1[^>]*>([^<]*)<\/h1>/i.exec(text)?.[1];
-		const summary = title ?? heading ?? text.replace(/<[^>]+>/g, ' ');
-		return { message: clip(`HTML error page: ${summary}`) };
+		return { message: clip(htmlSummary(text)) };
 	}
 	return { message: clip(text) || 'the server sent no error message' };
 }
@@ -184,13 +239,25 @@ export function describeUpstreamError(
 		description = 'The provider blocked the prompt or image by its content policy. Rephrase the prompt.';
 	} else if (status >= 500) {
 		description = 'The provider or gateway failed. This is usually temporary; try again later.';
+	} else if (upstream.hop === 'gateway') {
+		description = '';
 	} else {
 		description = upstream.param
 			? `The provider rejected the parameter "${upstream.param}".`
 			: 'The provider rejected the request.';
 	}
-	return { message, description };
+	return { message, description: `${HOP_DESCRIPTIONS[upstream.hop ?? 'none'](upstream.provider)}${description}`.trim() };
 }
+
+/** Which hop failed, said before the hint, when a gateway's envelope tells. */
+const HOP_DESCRIPTIONS: Record<NonNullable<UpstreamError['hop']> | 'none', (provider?: string) => string> = {
+	none: () => '',
+	provider: (provider) => `The gateway answered and passed on this error from the provider behind it${provider ? ` (${provider})` : ''}. `,
+	gateway: () =>
+		"The gateway itself refused the request, before any provider: check its routing headers under the credential's Custom Headers (Portkey: x-portkey-provider, x-portkey-config, x-portkey-custom-host). ",
+	unreachable: () =>
+		"The gateway answered, but the provider behind it did not: check the gateway's route to the provider (Portkey: x-portkey-provider and x-portkey-custom-host, or its config) and that the provider is up. The node reached the gateway at the Base URL. ",
+};
 
 const REDACTED = '[redacted]';
 

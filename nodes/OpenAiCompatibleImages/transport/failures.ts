@@ -139,10 +139,14 @@ function describeFailure(
 		response.statusCode === 404 || response.statusCode === 405
 			? `${described.description} ${baseUrlHint(endpoint)}`
 			: described.description;
-	return new NodeApiError(ctx.getNode(), upstream.json ?? { message: upstream.message }, {
+	const error = new NodeApiError(ctx.getNode(), upstream.json ?? { message: upstream.message }, {
 		message: `${described.message}${tries}`,
 		description,
 		httpCode: String(response.statusCode),
 		itemIndex: request.itemIndex,
 	});
+	// n8n swaps a message that names an error code (ECONNREFUSED, ...) for a generic one, which
+	// here would blame the wrong hop: the provider's (or gateway's) own words stay.
+	error.message = `${described.message}${tries}`;
+	return error;
 }
