@@ -7,36 +7,27 @@
 import { createHash } from 'node:crypto';
 
 import { binaryBytes, prepareItems, runNode } from '../harness/n8n';
-import { startImageServer } from '../server/image-server';
+import { useImageServer } from '../harness/fixture';
 import { encodeImage, renderPromptImage } from '../server/images';
 
-type Server = Awaited<ReturnType<typeof startImageServer>>;
-
 const API_KEY = 'sk-chat-secret-key-456';
-let server: Server;
-let credentials: { baseUrl: string; apiKey: string; authentication: string };
-
-beforeAll(async () => {
-	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 24, height: 16 } });
-	credentials = { baseUrl: server.baseUrl, apiKey: API_KEY, authentication: 'bearer' };
-});
-afterAll(async () => await server.close());
+const api = useImageServer({ apiKey: API_KEY, imageSize: { width: 24, height: 16 } });
 beforeEach(() => {
-	server.reset();
-	server.configure({ imageSize: { width: 24, height: 16 }, noise: false });
+	api.server.reset();
+	api.server.configure({ imageSize: { width: 24, height: 16 }, noise: false });
 });
 
 const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
 const run = (parameters: Record<string, unknown>, extra: Partial<Parameters<typeof runNode>[0]> = {}) =>
-	runNode({ parameters: { operation: 'generate', model: model('gemini-2.5-flash-image'), ...parameters } as never, credentials, ...extra });
+	runNode({ parameters: { operation: 'generate', model: model('gemini-2.5-flash-image'), ...parameters } as never, credentials: api.credentials, ...extra });
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 /** The pictures the server sent in its answers, in order. */
-const served = () => server.imageRequests().flatMap((request) => request.images ?? []);
+const served = () => api.server.imageRequests().flatMap((request) => request.images ?? []);
 
 describe('Chat completions: the request', () => {
 	test('a Gemini image model is sent as one user message with modalities image and text', async () => {
 		const output = await run({ prompt: 'A red fox in the snow' });
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/chat/completions');
 		expect(request.headers.authorization).toBe(`Bearer ${API_KEY}`);
 		expect(request.body).toEqual({
@@ -68,7 +59,7 @@ describe('Chat completions: the request', () => {
 			resolution: '2K',
 			options: { extraBody: '{"modalities": ["image"], "image_config": {"person_generation": "allow_all"}}' },
 		});
-		expect(server.imageRequests()[0].body).toEqual({
+		expect(api.server.imageRequests()[0].body).toEqual({
 			model: 'google/gemini-3-pro-image-preview',
 			messages: [{ role: 'user', content: 'A poster' }],
 			modalities: ['image'],
@@ -79,7 +70,7 @@ describe('Chat completions: the request', () => {
 
 	test('several images: one call each (chat models answer one image), in order, all paired with the item', async () => {
 		const output = await run({ model: model('nano-banana-pro'), prompt: 'A lighthouse', n: 3 });
-		const requests = server.imageRequests();
+		const requests = api.server.imageRequests();
 		expect(requests).toHaveLength(3);
 		for (const request of requests) expect(request.body).not.toHaveProperty('n');
 		expect(output.map((item) => item.json.index)).toEqual([0, 1, 2]);
@@ -89,7 +80,7 @@ describe('Chat completions: the request', () => {
 
 	test('an invalid aspect ratio fails before anything is sent, naming the field', async () => {
 		await expect(run({ prompt: 'A cat', aspect_ratio: 'wide' })).rejects.toThrow(/Aspect Ratio "wide" is not valid for Chat Completions Image Models: use WIDTH:HEIGHT/);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 });
 
@@ -101,7 +92,7 @@ describe('Chat completions: every answer shape becomes a binary item', () => {
 		['Markdown data: URL in the content (new-api Gemini channels)', 'chatMarkdown'],
 		['Markdown https URL in the content (downloaded)', 'chatMarkdownUrl'],
 	] as const)('%s', async (_name, shape) => {
-		server.respondNext({ shape });
+		api.server.respondNext({ shape });
 		const output = await run({ prompt: 'A green parrot' });
 		expect(output).toHaveLength(1);
 		const bytes = await binaryBytes(output[0]);
@@ -109,7 +100,7 @@ describe('Chat completions: every answer shape becomes a binary item', () => {
 		expect(output[0].binary?.data).toMatchObject({ mimeType: 'image/png', fileExtension: 'png', fileName: 'a-green-parrot-1.png' });
 		// The Markdown is taken out of the text; the reply's words stay.
 		expect(output[0].json.text).toBe('Here is your image.');
-		const downloads = server.requests.filter((request) => request.kind === 'download');
+		const downloads = api.server.requests.filter((request) => request.kind === 'download');
 		if (shape === 'chatMarkdownUrl') {
 			expect(downloads).toHaveLength(1);
 			// Downloads never carry the key.
@@ -121,14 +112,14 @@ describe('Chat completions: every answer shape becomes a binary item', () => {
 	});
 
 	test('the type comes from the bytes, whatever the data: URL claims', async () => {
-		server.respondNext({ shape: 'chatMarkdown', format: 'jpeg' });
+		api.server.respondNext({ shape: 'chatMarkdown', format: 'jpeg' });
 		const output = await run({ prompt: 'A jpeg' });
 		expect(output[0].binary?.data).toMatchObject({ mimeType: 'image/jpeg', fileExtension: 'jpg', fileName: 'a-jpeg-1.jpg' });
 	});
 
 	test('a large image in Markdown (beyond what the JSON reader keeps as a string) arrives whole', async () => {
-		server.configure({ imageSize: { width: 400, height: 300 }, noise: true });
-		server.respondNext({ shape: 'chatMarkdown' });
+		api.server.configure({ imageSize: { width: 400, height: 300 }, noise: true });
+		api.server.respondNext({ shape: 'chatMarkdown' });
 		const output = await run({ prompt: 'A noisy picture' });
 		const bytes = await binaryBytes(output[0]);
 		expect(bytes.length).toBeGreaterThan(200_000);
@@ -141,9 +132,9 @@ describe('Chat completions: every answer shape becomes a binary item', () => {
 		const second = encodeImage('webp', renderPromptImage('second', 12, 12));
 		const third = encodeImage('jpeg', renderPromptImage('third', 14, 14));
 		const fourth = encodeImage('gif', renderPromptImage('fourth', 8, 8));
-		const hosted = server.serve('/files/third.jpg', third, 'image/jpeg');
+		const hosted = api.server.serve('/files/third.jpg', third, 'image/jpeg');
 		const firstUrl = `data:image/png;base64,${first.toString('base64')}`;
-		server.respondNext({
+		api.server.respondNext({
 			json: {
 				choices: [
 					{
@@ -174,14 +165,14 @@ describe('Chat completions: every answer shape becomes a binary item', () => {
 
 describe('Chat completions: answers without an image', () => {
 	test('text but no image is an error that says so and shows the text', async () => {
-		server.respondNext({ shape: 'chatTextOnly' });
+		api.server.respondNext({ shape: 'chatTextOnly' });
 		await expect(run({ prompt: 'A fox' })).rejects.toThrow(
 			'The model returned no image, only text: "I cannot draw that, but I can describe it: a fox in the snow."',
 		);
 	});
 
 	test('with Continue On Fail it is an error item paired with its input, and the other items go on', async () => {
-		server.respondNext({ shape: 'chatTextOnly', when: (request) => JSON.stringify(request.body).includes('first') });
+		api.server.respondNext({ shape: 'chatTextOnly', when: (request) => JSON.stringify(request.body).includes('first') });
 		const output = await run(
 			{ prompt: '={{ $json.prompt }}' },
 			{ items: [{ json: { prompt: 'first' } }, { json: { prompt: 'second' } }], continueOnFail: true },
@@ -195,20 +186,20 @@ describe('Chat completions: answers without an image', () => {
 	});
 
 	test('no text and no image is an error too', async () => {
-		server.respondNext({ shape: 'chatEmpty' });
+		api.server.respondNext({ shape: 'chatEmpty' });
 		await expect(run({ prompt: 'A fox' })).rejects.toThrow('The model returned no image and no text');
 	});
 
 	test('Markdown pointing at a URL that is not http(s) or data: is text, not an image', async () => {
-		server.respondNext({ json: { choices: [{ message: { content: 'See ![x](file:///etc/passwd)' }, finish_reason: 'content_filter' }] } });
+		api.server.respondNext({ json: { choices: [{ message: { content: 'See ![x](file:///etc/passwd)' }, finish_reason: 'content_filter' }] } });
 		const error = await run({ prompt: 'A fox' }).catch((failure: { message: string; description: string }) => failure);
 		expect(error).toMatchObject({ message: 'The model returned no image, only text: "See ![x](file:///etc/passwd)"' });
 		expect((error as { description: string }).description).toMatch(/finish_reason "content_filter"/);
-		expect(server.requests.filter((request) => request.kind !== 'chat')).toHaveLength(0);
+		expect(api.server.requests.filter((request) => request.kind !== 'chat')).toHaveLength(0);
 	});
 
 	test('an error in a 200 answer is reported as the provider\'s error', async () => {
-		server.respondNext({ json: { error: { message: 'Quota exceeded for this key', type: 'upstream_error' } } });
+		api.server.respondNext({ json: { error: { message: 'Quota exceeded for this key', type: 'upstream_error' } } });
 		await expect(run({ prompt: 'A fox' })).rejects.toThrow('Quota exceeded for this key (HTTP 200 with an error body)');
 	});
 });
@@ -222,7 +213,7 @@ describe('Chat completions: edit with reference images', () => {
 	test('binary images go in the user message as image_url parts with data: URLs, typed from the bytes', async () => {
 		const items = await prepareItems([{ binary: { data: { data: png, fileName: 'one.png' }, data_1: { data: webp, fileName: 'two.bin', mimeType: 'application/octet-stream' } } }]);
 		const output = await edit({ prompt: 'Put the two together', binaryPropertyName: 'data, data_1' }, { items });
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/chat/completions');
 		expect(request.body).toEqual({
 			model: 'gemini-2.5-flash-image',
@@ -244,7 +235,7 @@ describe('Chat completions: edit with reference images', () => {
 
 	test('image URLs are passed on as they are', async () => {
 		await edit({ prompt: 'Restyle', imageInputMode: 'json', imageSource: 'urls', imageUrls: 'https://example.com/a.png\nhttps://example.com/b.jpg' });
-		expect(server.imageRequests()[0].body.messages[0].content).toEqual([
+		expect(api.server.imageRequests()[0].body.messages[0].content).toEqual([
 			{ type: 'text', text: 'Restyle' },
 			{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } },
 			{ type: 'image_url', image_url: { url: 'https://example.com/b.jpg' } },
@@ -254,7 +245,7 @@ describe('Chat completions: edit with reference images', () => {
 	test('chat models take no mask: the editor shows no mask field, and one left from another model is not sent', async () => {
 		const items = await prepareItems([{ binary: { data: { data: png, fileName: 'one.png' }, mask: { data: png, fileName: 'mask.png' } } }]);
 		await edit({ prompt: 'Fix', maskBinaryPropertyName: 'mask' }, { items });
-		const content = server.imageRequests()[0].body.messages[0].content;
+		const content = api.server.imageRequests()[0].body.messages[0].content;
 		expect(content.map((part: { type: string }) => part.type)).toEqual(['text', 'image_url']);
 	});
 });

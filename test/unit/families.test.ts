@@ -3,7 +3,7 @@
  * Agent tool, an Azure deployment name with its Model Family chosen), the editor shows exactly
  * one of each field, with that family's values, and the run sends what the editor showed.
  * "What the editor shows" is asked of n8n-workflow's own display logic (NodeHelpers), the code
- * the editor runs; the run goes through n8n-core's real execution context to the loopback server.
+ * the editor runs; the run goes through n8n-core's real execution context to the loopback api.server.
  */
 import {
 	NodeHelpers,
@@ -15,20 +15,10 @@ import {
 
 import { MODEL_FAMILIES } from '../../nodes/OpenAiCompatibleImages/models';
 import { nodeType, runNode } from '../harness/n8n';
-import { startImageServer } from '../server/image-server';
-
-type Server = Awaited<ReturnType<typeof startImageServer>>;
+import { useImageServer } from '../harness/fixture';
 
 const API_KEY = 'sk-test-families-key';
-let server: Server;
-let credentials: { baseUrl: string; apiKey: string; authentication: string };
-
-beforeAll(async () => {
-	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 16, height: 16 } });
-	credentials = { baseUrl: server.baseUrl, apiKey: API_KEY, authentication: 'bearer' };
-});
-afterAll(async () => server.close());
-beforeEach(() => server.reset());
+const api = useImageServer({ apiKey: API_KEY, imageSize: { width: 16, height: 16 } });
 
 const { description } = nodeType;
 const rl = (value: string) => ({ __rl: true, mode: 'id', value });
@@ -199,8 +189,8 @@ describe('the run sends what the editor showed', () => {
 	/** Runs Generate with the parameters the editor would store for these values. */
 	async function sent(values: INodeParameters, json: IDataObject = {}) {
 		const parameters = { ...normalized({ operation: 'generate', prompt: 'a fox', ...values }) };
-		await runNode({ parameters, credentials, items: [{ json }] });
-		const [request] = server.imageRequests();
+		await runNode({ parameters, credentials: api.credentials, items: [{ json }] });
+		const [request] = api.server.imageRequests();
 		return request.body as Record<string, unknown>;
 	}
 
@@ -224,14 +214,14 @@ describe('the run sends what the editor showed', () => {
 
 	test('an expression model with generic fields: set values are checked against the resolved family', async () => {
 		expect(await sent({ model: rl('={{ $json.model }}'), quality: 'hd', style: 'natural' }, { model: 'dall-e-3' })).toMatchObject({ quality: 'hd', style: 'natural' });
-		server.reset();
+		api.server.reset();
 		await expect(sent({ model: rl('={{ $json.model }}'), style: 'natural' }, { model: 'gpt-image-1' })).rejects.toThrow(
 			/Style "natural" cannot be sent: GPT Image models take no style/,
 		);
 		await expect(sent({ model: rl('={{ $json.model }}'), quality: 'hd' }, { model: 'gpt-image-1' })).rejects.toThrow(
 			/Quality "hd" is not accepted by GPT Image models/,
 		);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	test('$fromAI in the tool: the model chooses the model and the quality', async () => {
@@ -239,31 +229,31 @@ describe('the run sends what the editor showed', () => {
 			{ operation: 'generate', prompt: 'a fox', model: rl("={{ $fromAI('Model', '', 'string') }}"), quality: "={{ $fromAI('Quality', '', 'string') }}" },
 			toolDescription,
 		);
-		await runNode({ parameters, credentials, items: [{ json: { Model: 'dall-e-3', Quality: 'hd' } }] });
-		expect(server.imageRequests()[0].body).toMatchObject({ model: 'dall-e-3', quality: 'hd', style: 'vivid' });
+		await runNode({ parameters, credentials: api.credentials, items: [{ json: { Model: 'dall-e-3', Quality: 'hd' } }] });
+		expect(api.server.imageRequests()[0].body).toMatchObject({ model: 'dall-e-3', quality: 'hd', style: 'vivid' });
 	});
 
 	test('Output Compression is sent only with JPEG or WebP; Seed -1 is not sent', async () => {
 		expect(await sent({ model: rl('gpt-image-1'), options: { output_format: 'png', output_compression: 50 } })).not.toHaveProperty('output_compression');
-		server.reset();
+		api.server.reset();
 		expect(await sent({ model: rl('gpt-image-1'), options: { output_format: 'webp', output_compression: 50 } })).toMatchObject({ output_compression: 50 });
-		server.reset();
+		api.server.reset();
 		expect(await sent({ model: rl('flux-dev'), options: { seed: -1 } })).not.toHaveProperty('seed');
-		server.reset();
+		api.server.reset();
 		expect(await sent({ model: rl('flux-dev'), options: { seed: 7 } })).toMatchObject({ seed: 7 });
 	});
 
 	test('Edit in JSON mode with gpt-image-1 at its default endpoint goes to images/edits', async () => {
 		const parameters = normalized({ operation: 'edit', prompt: 'sky', model: rl('gpt-image-1'), imageInputMode: 'json', imageSource: 'urls', imageUrls: 'https://example.com/a.png' });
-		await runNode({ parameters, credentials });
-		expect(server.imageRequests().map((request) => request.path)).toEqual(['/v1/images/edits']);
+		await runNode({ parameters, credentials: api.credentials });
+		expect(api.server.imageRequests().map((request) => request.path)).toEqual(['/v1/images/edits']);
 	});
 
 	test('an unknown operation (n8n\'s Custom API Call) fails with a clear error', async () => {
-		await expect(runNode({ parameters: { operation: '__CUSTOM_API_CALL__', model: rl('gpt-image-1') }, credentials })).rejects.toThrow(
+		await expect(runNode({ parameters: { operation: '__CUSTOM_API_CALL__', model: rl('gpt-image-1') }, credentials: api.credentials })).rejects.toThrow(
 			/The operation "__CUSTOM_API_CALL__" is not supported by this node/,
 		);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 });
 

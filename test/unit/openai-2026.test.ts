@@ -1,28 +1,15 @@
 /**
  * OpenAI's image line as of December 2026, against a loopback server that answers as OpenAI does
- * then (test/server/image-server.js, openAi2026): retired models 404 with OpenAI's message,
+ * then (test/server/image-api.server.js, openAi2026): retired models 404 with OpenAI's message,
  * gpt-image-2.5 takes xhigh and max, gpt-image-2.6 answers GIF and SVG (with svg_usage).
  */
-import { startImageServer } from '../server/image-server';
-import { binaryBytes, runNode } from '../harness/n8n';
+import { binaryBytes } from '../harness/n8n';
+import { useImageServer } from '../harness/fixture';
 
-type Server = Awaited<ReturnType<typeof startImageServer>>;
-
-const API_KEY = 'sk-test-2026';
-let server: Server;
-let credentials: { baseUrl: string; apiKey: string; authentication: string };
-
-beforeAll(async () => {
-	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 48, height: 32 }, openAi2026: true });
-	credentials = { baseUrl: server.baseUrl, apiKey: API_KEY, authentication: 'bearer' };
-});
-afterAll(async () => await server.close());
-beforeEach(() => server.reset());
-
-const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
-const generate = (parameters: Record<string, unknown>, extra: Partial<Parameters<typeof runNode>[0]> = {}) =>
-	runNode({ parameters: { operation: 'generate', ...parameters } as never, credentials, ...extra });
-const bodies = () => server.imageRequests().map((request) => request.body);
+const api = useImageServer({ imageSize: { width: 48, height: 32 }, openAi2026: true });
+const { model } = api;
+const generate = (parameters: Record<string, unknown>, extra?: Parameters<typeof api.run>[1]) => api.run({ operation: 'generate', ...parameters }, extra);
+const bodies = () => api.server.imageRequests().map((request) => request.body);
 
 describe('the exact body sent for each generation of the GPT image line', () => {
 	test('gpt-image-2: free size, its quality, background auto or opaque; nothing it rejects', async () => {
@@ -40,7 +27,7 @@ describe('the exact body sent for each generation of the GPT image line', () => 
 		const error = await generate({ model: model('gpt-image-2'), prompt: 'A poster', ...parameters }).catch((caught: Error) => caught);
 		expect(error).toBeInstanceOf(Error);
 		expect((error as Error).message).toMatch(message);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	test('gpt-image-2.5-flare: quality xhigh and max from its own Quality dropdown', async () => {
@@ -103,7 +90,7 @@ describe('retired models, named', () => {
 	});
 
 	test('a 404 for a model the table does not know as retired keeps the provider\'s own message', async () => {
-		server.respondNext({ status: 404, json: { error: { message: 'The model `my-model` does not exist', type: 'invalid_request_error', code: 'model_not_found' } } });
+		api.server.respondNext({ status: 404, json: { error: { message: 'The model `my-model` does not exist', type: 'invalid_request_error', code: 'model_not_found' } } });
 		const output = await generate({ model: model('my-model'), prompt: 'A fox' }, { continueOnFail: true });
 		expect(String(output[0].json.error)).toMatch(/^The model `my-model` does not exist/);
 	});

@@ -7,21 +7,11 @@
 import type { INodeExecutionData, NodeExecutionHint } from 'n8n-workflow';
 
 import { runNode } from '../harness/n8n';
-import { startImageServer } from '../server/image-server';
+import { useImageServer } from '../harness/fixture';
 import { encodePng, renderPromptImage } from '../server/images';
 
-type Server = Awaited<ReturnType<typeof startImageServer>>;
-
 const API_KEY = 'sk-semantics-key-4242';
-let server: Server;
-let credentials: Record<string, unknown>;
-
-beforeAll(async () => {
-	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 16, height: 16 } });
-	credentials = { baseUrl: server.baseUrl, apiKey: API_KEY, authentication: 'bearer' };
-});
-afterAll(async () => await server.close());
-beforeEach(() => server.reset());
+const api = useImageServer({ apiKey: API_KEY, imageSize: { width: 16, height: 16 } });
 
 const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
 const png = encodePng(renderPromptImage('one', 16, 16)).toString('base64');
@@ -30,7 +20,7 @@ const prompts = (...texts: string[]): INodeExecutionData[] => texts.map((prompt)
 describe('Error items: what n8n routes to the error output', () => {
 	const rejected = 'A forbidden symbol';
 	const run = async (onError: 'continueErrorOutput' | 'continueRegularOutput') => {
-		server.respondNext({
+		api.server.respondNext({
 			status: 400,
 			json: { error: { message: 'Rejected by the safety system.', code: 'content_policy_violation' } },
 			when: (request) => request.body?.prompt === rejected,
@@ -38,7 +28,7 @@ describe('Error items: what n8n routes to the error output', () => {
 		return await runNode({
 			parameters: { operation: 'generate', model: model('gpt-image-1'), prompt: '={{ $json.prompt }}', n: 1 },
 			items: [...prompts('A lighthouse', rejected), { json: { prompt: '' } }],
-			credentials: credentials as never,
+			credentials: api.credentials as never,
 			onError,
 		});
 	};
@@ -62,7 +52,7 @@ describe('Error items: what n8n routes to the error output', () => {
 		expect(output[2].json).toEqual({ error: { message: 'Prompt is empty', description: expect.stringContaining('Describe the image') } });
 		// Not item.error: n8n would replace the JSON with the bare message.
 		expect(output.map((item) => item.error)).toEqual([undefined, undefined, undefined]);
-		expect(server.imageRequests()).toHaveLength(2);
+		expect(api.server.imageRequests()).toHaveLength(2);
 	});
 
 	test('Continue (using regular output): error, description and httpCode side by side, as before', async () => {
@@ -76,7 +66,7 @@ describe('Error items: what n8n routes to the error output', () => {
 
 describe('usage counts once per call', () => {
 	test('gpt-image-1 with n=3 in one call: usage on the first image only, so the sum over items is what was billed', async () => {
-		const output = await runNode({ parameters: { operation: 'generate', model: model('gpt-image-1'), prompt: 'Three cats', n: 3 }, credentials: credentials as never });
+		const output = await runNode({ parameters: { operation: 'generate', model: model('gpt-image-1'), prompt: 'Three cats', n: 3 }, credentials: api.credentials as never });
 		expect(output).toHaveLength(3);
 		expect(output.map((item) => item.json.usage)).toEqual([
 			{ input_tokens: 50, output_tokens: 12480, total_tokens: 12530, input_tokens_details: { text_tokens: 50, image_tokens: 0 } },
@@ -91,7 +81,7 @@ describe('usage counts once per call', () => {
 		const output = await runNode({
 			parameters: { operation: 'generate', model: model('gpt-image-1'), prompt: '={{ $json.prompt }}', n: 2 },
 			items: prompts('One', 'Two'),
-			credentials: credentials as never,
+			credentials: api.credentials as never,
 		});
 		expect(output.map((item) => [item.pairedItem, item.json.index, (item.json.usage as { total_tokens: number } | undefined)?.total_tokens])).toEqual([
 			[{ item: 0 }, 0, 8370],
@@ -104,7 +94,7 @@ describe('usage counts once per call', () => {
 	test('all images in one item: usage sits on the first image of each call in `images`', async () => {
 		const [item] = await runNode({
 			parameters: { operation: 'generate', model: model('gpt-image-1'), prompt: 'Pair', n: 2, options: { combineImages: true } },
-			credentials: credentials as never,
+			credentials: api.credentials as never,
 		});
 		const images = item.json.images as Array<{ usage?: { total_tokens: number } }>;
 		expect(images.map((image) => image.usage?.total_tokens)).toEqual([8370, undefined]);
@@ -112,12 +102,12 @@ describe('usage counts once per call', () => {
 });
 
 describe('Redaction hides credentials, never routing values, the user’s text or the provider’s answer', () => {
-	const withTeamHeader = () => ({ ...credentials, customHeaders: { header: [{ name: 'X-Team', value: 'marketing' }, { name: 'X-Team-Token', value: 'team-token-value' }] } });
+	const withTeamHeader = () => ({ ...api.credentials, customHeaders: { header: [{ name: 'X-Team', value: 'marketing' }, { name: 'X-Team-Token', value: 'team-token-value' }] } });
 
 	test('a routing header value in the prompt stays in prompt, file name and the provider’s revised_prompt', async () => {
 		const prompt = 'marketing banner for a bakery';
 		const output = await runNode({ parameters: { operation: 'generate', model: model('dall-e-3'), prompt, n: 1 }, credentials: withTeamHeader() as never });
-		expect(server.imageRequests()[0].headers['x-team']).toBe('marketing');
+		expect(api.server.imageRequests()[0].headers['x-team']).toBe('marketing');
 		expect(output[0].json).toMatchObject({
 			prompt,
 			fileName: 'marketing-banner-for-a-bakery-1.png',
@@ -136,7 +126,7 @@ describe('Redaction hides credentials, never routing values, the user’s text o
 		});
 		expect(output[0].json.error).toBe('Size "marketing" is not accepted by DALL·E 3 models');
 
-		server.respondNext({ status: 400, json: { error: { message: 'Team marketing has no quota left on team-token-value' } } });
+		api.server.respondNext({ status: 400, json: { error: { message: 'Team marketing has no quota left on team-token-value' } } });
 		const [failed] = await runNode({
 			parameters: { operation: 'generate', model: model('dall-e-3'), prompt: 'C', n: 1 },
 			credentials: withTeamHeader() as never,
@@ -148,14 +138,14 @@ describe('Redaction hides credentials, never routing values, the user’s text o
 
 describe('Fewer images than asked', () => {
 	test('a SiliconFlow-shaped answer with one image for n=2: the item says 2 asked, 1 returned, and the node adds a warning hint', async () => {
-		server.respondNext({ json: { images: [{ url: `data:image/png;base64,${png}` }], seed: 7 } });
+		api.server.respondNext({ json: { images: [{ url: `data:image/png;base64,${png}` }], seed: 7 } });
 		const hints: NodeExecutionHint[] = [];
 		const output = await runNode({
 			parameters: { operation: 'generate', model: model('black-forest-labs/FLUX.1-schnell'), prompt: 'Two dogs', n: 2 },
-			credentials: credentials as never,
+			credentials: api.credentials as never,
 			hints,
 		});
-		expect(server.imageRequests()[0].body).toMatchObject({ n: 2 });
+		expect(api.server.imageRequests()[0].body).toMatchObject({ n: 2 });
 		expect(output).toHaveLength(1);
 		expect(output[0].json).toMatchObject({ imagesRequested: 2, imagesReturned: 1, seed: 7, fileName: 'two-dogs-1.png' });
 		expect(hints).toEqual([
@@ -169,7 +159,7 @@ describe('Fewer images than asked', () => {
 
 	test('as many images as asked: no counts in the JSON and no hint', async () => {
 		const hints: NodeExecutionHint[] = [];
-		const output = await runNode({ parameters: { operation: 'generate', model: model('gpt-image-1'), prompt: 'Two', n: 2 }, credentials: credentials as never, hints });
+		const output = await runNode({ parameters: { operation: 'generate', model: model('gpt-image-1'), prompt: 'Two', n: 2 }, credentials: api.credentials as never, hints });
 		expect(output).toHaveLength(2);
 		expect(output[0].json).not.toHaveProperty('imagesRequested');
 		expect(hints).toEqual([]);
@@ -223,10 +213,10 @@ describe('Provider validation detail names the field', () => {
 	];
 
 	test.each(cases)('%s', async (_name, status, json, message, field) => {
-		server.respondNext({ status, json });
+		api.server.respondNext({ status, json });
 		const [item] = await runNode({
 			parameters: { operation: 'generate', model: model('flux-dev'), prompt: 'A', n: 1, options: { maxRetries: 0 } },
-			credentials: credentials as never,
+			credentials: api.credentials as never,
 			continueOnFail: true,
 		});
 		expect(item.json).toEqual({ error: message, description: `The provider rejected the parameter "${field}".`, httpCode: String(status) });
@@ -236,7 +226,7 @@ describe('Provider validation detail names the field', () => {
 describe('Prompt length in characters; file names from any script', () => {
 	test('DALL·E 3 takes 4000 characters: 4000 emoji pass (8000 UTF-16 units), 4001 fail, counted as characters', async () => {
 		const run = (prompt: string) =>
-			runNode({ parameters: { operation: 'generate', model: model('dall-e-3'), prompt, n: 1 }, credentials: credentials as never });
+			runNode({ parameters: { operation: 'generate', model: model('dall-e-3'), prompt, n: 1 }, credentials: api.credentials as never });
 		const output = await run('🦊'.repeat(4000));
 		expect(output).toHaveLength(1);
 		await expect(run('🦊'.repeat(4001))).rejects.toThrow('Prompt is too long for DALL·E 3: 4001 characters, the limit is 4000');
@@ -251,7 +241,7 @@ describe('Prompt length in characters; file names from any script', () => {
 		['東京の夜景, 4K', '4k-1.png'],
 		['ｆｕｌｌｗｉｄｔｈ ＡＢＣ', 'fullwidth-abc-1.png'],
 	])('%s → %s', async (prompt, fileName) => {
-		const [item] = await runNode({ parameters: { operation: 'generate', model: model('gpt-image-1'), prompt, n: 1 }, credentials: credentials as never });
+		const [item] = await runNode({ parameters: { operation: 'generate', model: model('gpt-image-1'), prompt, n: 1 }, credentials: api.credentials as never });
 		expect(item.binary?.data.fileName).toBe(fileName);
 		expect(item.json.fileName).toBe(fileName);
 		expect(item.json.prompt).toBe(prompt);
@@ -262,12 +252,12 @@ describe('Called as an AI Agent tool (the node’s Tool variant)', () => {
 	test('one item for the model: count, file names, size, revised prompt, provider URL; the images as binary in that item', async () => {
 		const output = await runNode({
 			parameters: { operation: 'generate', model: model('dall-e-3'), prompt: 'A red fox', n: 2, options: { response_format: 'url' } },
-			credentials: credentials as never,
+			credentials: api.credentials as never,
 			tool: true,
 		});
 		expect(output).toHaveLength(1);
 		const [item] = output;
-		const downloads = server.requests.filter((request) => request.kind === 'download');
+		const downloads = api.server.requests.filter((request) => request.kind === 'download');
 		expect(item.json).toEqual({
 			result: expect.stringMatching(/^Generated 2 images for the prompt "A red fox": a-red-fox-1\.png, a-red-fox-2\.png\. To show an image in your answer, use Markdown/),
 			imageCount: 2,
@@ -278,7 +268,7 @@ describe('Called as an AI Agent tool (the node’s Tool variant)', () => {
 				height: 16,
 				size: '1024x1024',
 				revised_prompt: 'A red fox (revised)',
-				url: `${server.url}${downloads[index].path}`,
+				url: `${api.server.url}${downloads[index].path}`,
 				// n8n-core signs a link where binary data has an id (its filesystem mode here).
 				...(item.binary?.data.id ? { link: expect.stringMatching(/\/binary-data\/signed\?token=/) } : {}),
 			})),

@@ -11,8 +11,10 @@ export function explainRetired(error: Error, model: string | undefined): Error {
 	if (!model) return error;
 	const failure = error as Error & { httpCode?: string; description?: string | null };
 	const said = `${failure.message} ${failure.description ?? ''}`;
-	// Only the API's own answer about the model: a 404 of an image download names no model.
-	if (!['400', '404'].includes(failure.httpCode ?? '') || !/model/i.test(said) || !GONE.test(said)) return error;
+	// Only the provider's answer about this very model: an image download's 404, or an Azure
+	// deployment that does not exist, names no model ID.
+	const namesModel = said.toLowerCase().includes(model.trim().toLowerCase());
+	if (!['400', '404'].includes(failure.httpCode ?? '') || !namesModel || !GONE.test(said)) return error;
 	const retired = retirementOf(model, familyOf(model));
 	if (!retired) return error;
 	const provider = failure.message;

@@ -1,0 +1,8 @@
+/** The deliberately slow unit suites (see jest.config.js): faults, retries, size and rate limits, DNS, a real gateway. */
+const base = require('./jest.config');
+
+module.exports = {
+	...base,
+	testPathIgnorePatterns: ['/node_modules/'],
+	testMatch: base.SLOW_SUITES.map((suite) => `**/test/unit/${suite}.test.ts`),
+};

@@ -1,0 +1,41 @@
+/**
+ * One fixture for the unit tests: a loopback image server (test/server/image-server.js) started
+ * before the file's tests and closed after, its records reset before each test, and credentials
+ * pointing at it. `run` executes the node (test/harness/n8n.ts) with those credentials.
+ *
+ *   const api = useImageServer({ imageSize: { width: 24, height: 16 } });
+ *   test('...', async () => { await api.run({ operation: 'generate', model: api.model('gpt-image-2'), prompt: 'a' }); expect(api.server.imageRequests()).toHaveLength(1); });
+ */
+import { startImageServer } from '../server/image-server';
+import { runNode } from './n8n';
+
+type Server = Awaited<ReturnType<typeof startImageServer>>;
+type ServerOptions = NonNullable<Parameters<typeof startImageServer>[0]>;
+type RunOptions = Parameters<typeof runNode>[0];
+
+export const TEST_API_KEY = 'sk-test-secret-key-123';
+
+export interface ImageServerFixture {
+	server: Server;
+	credentials: { baseUrl: string; apiKey: string; authentication: string };
+	/** A Model parameter holding this ID, as the editor stores one typed "By ID". */
+	model: (id: string) => { __rl: true; mode: 'id'; value: string };
+	/** Runs the node with these parameters and the fixture's credentials. */
+	run: (parameters: Record<string, unknown>, extra?: Partial<RunOptions>) => ReturnType<typeof runNode>;
+}
+
+export function useImageServer(options: ServerOptions = {}): ImageServerFixture {
+	const fixture = {
+		model: (id: string) => ({ __rl: true as const, mode: 'id' as const, value: id }),
+		run: (parameters: Record<string, unknown>, extra: Partial<RunOptions> = {}) =>
+			runNode({ parameters: parameters as never, credentials: fixture.credentials, ...extra }),
+	} as ImageServerFixture;
+	beforeAll(async () => {
+		const apiKey = options.apiKey ?? TEST_API_KEY;
+		fixture.server = await startImageServer({ imageSize: { width: 24, height: 16 }, ...options, apiKey });
+		fixture.credentials = { baseUrl: fixture.server.baseUrl, apiKey, authentication: 'bearer' };
+	});
+	afterAll(async () => await fixture.server?.close());
+	beforeEach(() => fixture.server.reset());
+	return fixture;
+}
