@@ -5,6 +5,7 @@
 import { NodeHelpers, type INodeParameters, type INodeProperties } from 'n8n-workflow';
 
 import { DETECTABLE_FAMILIES, MODEL_FAMILIES, anyCase, familyOf, type BodyField } from '../../nodes/OpenAiCompatibleImages/models';
+import { MAX_REGEX } from '../../nodes/OpenAiCompatibleImages/description/familyDisplay';
 import { nodeType } from '../harness/n8n';
 
 const { description } = nodeType;
@@ -150,5 +151,17 @@ describe('node description', () => {
 	test('is usable as an AI tool; its credential is tested by the credential itself (declarative test)', () => {
 		expect(description.usableAsTool).toBe(true);
 		expect(description.credentials).toEqual([{ name: 'openAiCompatibleImagesApi', required: true }]);
+	});
+});
+
+describe('the description stays light', () => {
+	test(`no display regex is longer than ${MAX_REGEX} characters (n8n 2.x runs each in a sandbox with a time limit)`, () => {
+		const regexes: string[] = [];
+		const walk = (value: unknown) => {
+			if (Array.isArray(value)) value.forEach(walk);
+			else if (value && typeof value === 'object') for (const [key, entry] of Object.entries(value)) (key === 'regex' && typeof entry === 'string' ? regexes.push(entry) : walk(entry));
+		};
+		walk(description);
+		expect(regexes.filter((regex) => regex.length > MAX_REGEX)).toEqual([]);
 	});
 });
