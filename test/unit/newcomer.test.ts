@@ -8,8 +8,9 @@ import type { INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { fileStem } from '../../nodes/OpenAiCompatibleImages/helpers/images';
 import { closedPort } from '../harness/checks';
-import { credentialType, runCredentialTestRequest, runNode } from '../harness/n8n';
+import { binaryBytes, credentialType, prepareItems, runCredentialTestRequest, runNode } from '../harness/n8n';
 import { startImageServer } from '../server/image-server';
+import { decodePng, encodePng } from '../server/images';
 
 type Server = Awaited<ReturnType<typeof startImageServer>>;
 
@@ -157,5 +158,51 @@ describe('every image item of a call has the same keys (n8n’s Table view shows
 		const images = item.json.images as Array<Record<string, unknown>>;
 		expect(Object.keys(images[1]).sort()).toEqual(Object.keys(images[0]).sort());
 		expect(images.map((image) => image.usage === null)).toEqual([false, true]);
+	});
+});
+
+describe('the bundled demo server: Edit visibly starts from the input image', () => {
+	const RED = [230, 20, 20];
+	const BLUE = [20, 20, 230];
+	/** An input picture: its left half one colour, its right half another. */
+	const halves = (left: number[], right: number[], size = 64) => {
+		const pixels = Buffer.alloc(size * size * 4);
+		for (let y = 0; y < size; y++) {
+			for (let x = 0; x < size; x++) Buffer.from([...(x < size / 2 ? left : right), 255]).copy(pixels, (y * size + x) * 4);
+		}
+		return encodePng({ width: size, height: size, channels: 4, pixels });
+	};
+	const edit = async (input: Buffer) => {
+		const items = await prepareItems([{ binary: { data: { data: input, fileName: 'input.png', mimeType: 'image/png' } } }]);
+		const [item] = await runNode({
+			parameters: { operation: 'edit', model: model('gpt-image-1'), prompt: 'Turn this into a postcard', n: 1 } as never,
+			items,
+			credentials: { authentication: 'bearer', baseUrl: server.baseUrl, apiKey: API_KEY },
+		});
+		return decodePng(await binaryBytes(item)) as NonNullable<ReturnType<typeof decodePng>>;
+	};
+	/** The mean colour of a column band of a picture, rows in the middle (clear of the frame). */
+	const meanColour = (picture: NonNullable<ReturnType<typeof decodePng>>, fromX: number, toX: number) => {
+		const sum = [0, 0, 0];
+		let count = 0;
+		for (let y = Math.floor(picture.height * 0.25); y < Math.ceil(picture.height * 0.75); y++) {
+			for (let x = fromX; x < toX; x++) {
+				for (let c = 0; c < 3; c++) sum[c] += picture.pixels[(y * picture.width + x) * 4 + c];
+				count++;
+			}
+		}
+		return sum.map((value) => Math.round(value / count));
+	};
+	const reddish = ([r, , b]: number[]) => r > 150 && r > b + 80;
+	const bluish = ([r, , b]: number[]) => b > 150 && b > r + 80;
+
+	test('the input’s left and right halves stay where they were, tinted by the prompt (same prompt, swapped inputs, swapped results)', async () => {
+		const redBlue = await edit(halves(RED, BLUE));
+		const blueRed = await edit(halves(BLUE, RED));
+		const { width } = redBlue;
+		const left = (picture: typeof redBlue) => meanColour(picture, Math.round(width * 0.2), Math.round(width * 0.4));
+		const right = (picture: typeof redBlue) => meanColour(picture, Math.round(width * 0.6), Math.round(width * 0.8));
+		expect({ left: reddish(left(redBlue)), right: bluish(right(redBlue)) }).toEqual({ left: true, right: true });
+		expect({ left: bluish(left(blueRed)), right: reddish(right(blueRed)) }).toEqual({ left: true, right: true });
 	});
 });
