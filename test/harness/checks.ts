@@ -2,7 +2,6 @@
  * Checks shared by the fault and security tests: that no secret leaks into anything n8n shows,
  * stores or logs; that every input item is accounted for; that no promise is left rejected.
  */
-import * as net from 'node:net';
 import * as util from 'node:util';
 
 import { Logger } from '@n8n/backend-common';
@@ -163,13 +162,4 @@ export function printTally(file: string): void {
 	process.stdout.write(
 		`\n${file}: ${tally.faultCases} fault cases, ${tally.badInputCases} bad-input cases, ${tally.securityAssertions} security assertions\n`,
 	);
-}
-
-/** A loopback port nothing listens on (a connection to it is refused). */
-export async function closedPort(): Promise<number> {
-	const probe = net.createServer();
-	await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-	const { port } = probe.address() as net.AddressInfo;
-	await new Promise((resolve) => probe.close(resolve));
-	return port;
 }

@@ -11,7 +11,6 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import {
 	captureLogs,
-	closedPort,
 	expectAccounted,
 	expectNoSecrets,
 	logAsN8n,
@@ -24,6 +23,7 @@ import {
 } from '../harness/checks';
 import { prepareItems, runNode, type InputFile } from '../harness/n8n';
 import { startImageServer } from '../server/image-server';
+import { closedPort } from '../server/ports';
 import { encodePng, renderPromptImage } from '../server/images';
 
 captureLogs();

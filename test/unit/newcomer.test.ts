@@ -7,10 +7,10 @@
 import type { INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { fileStem } from '../../nodes/OpenAiCompatibleImages/helpers/images';
-import { closedPort } from '../harness/checks';
 import { binaryBytes, credentialType, prepareItems, runCredentialTestRequest, runNode } from '../harness/n8n';
 import { startImageServer } from '../server/image-server';
 import { decodePng, encodePng } from '../server/images';
+import { closedPort } from '../server/ports';
 
 type Server = Awaited<ReturnType<typeof startImageServer>>;
 

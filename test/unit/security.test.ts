@@ -15,7 +15,6 @@ import type { ICredentialDataDecryptedObject, IDataObject, INodeExecutionData } 
 
 import {
 	captureLogs,
-	closedPort,
 	expectAccounted,
 	expectNoSecrets,
 	logAsN8n,
@@ -28,6 +27,7 @@ import {
 } from '../harness/checks';
 import { binaryDataService, prepareItems, runCredentialTestRequest, runNode, searchModels, useBinaryDataMode } from '../harness/n8n';
 import { startImageServer } from '../server/image-server';
+import { closedPort } from '../server/ports';
 import { encodePng, renderPromptImage } from '../server/images';
 
 captureLogs();
