@@ -338,7 +338,8 @@ function editor(page, server) {
 					const label = root.querySelector(`[data-test-id="${name}"] label`);
 					return {
 						name,
-						label: label ? (label.querySelector('[class*="_title_"]') || label).textContent.replace(/\s+/g, ' ').trim() : undefined,
+						// Without the required mark (" *").
+						label: label ? (label.querySelector('[class*="_title_"]') || label).textContent.replace(/\s+/g, ' ').replace(/\s*\*$/, '').trim() : undefined,
 						value: input ? input.value : undefined,
 						placeholder: input ? input.placeholder : undefined,
 					};

@@ -612,7 +612,10 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 			await ctx.ed.openNewCredential('OpenAI-Compatible Images API');
 			await ctx.ed.fillCredentialField('baseUrl', `http://127.0.0.1:${await closedPort()}/v1`);
 			await ctx.page.locator('[data-test-id="credential-save-button"]').click();
-			await ctx.page.getByText("Couldn't connect with these settings").first().waitFor({ state: 'visible', timeout: 60000 });
+			await ctx.page.getByText(/Couldn.t connect with these settings/).first().waitFor({ state: 'visible', timeout: 60000 });
+			// n8n's own detail is the bare code; the form's notice says what it means.
+			await ctx.page.getByText('More details').first().click();
+			await ctx.page.getByText('ECONNREFUSED', { exact: true }).first().waitFor({ state: 'visible' });
 			const messages = await ctx.ed.credentialMessages();
 			if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, 'credential refused connection');
 			expect(messages.join('\n')).toMatch(/If the test says only ECONNREFUSED.*the n8n server \(not your browser\) could not connect to the host and port of the URL above/);
