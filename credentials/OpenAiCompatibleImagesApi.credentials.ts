@@ -78,6 +78,30 @@ const TEST_BODY_RULES: IAuthenticateRuleResponseSuccessBody[] = [
 	},
 ];
 
+/** The usual cause of a refused connection to a server that does run: n8n in a container. */
+export const DOCKER_LOOPBACK_HINT =
+	"With n8n in Docker, localhost and 127.0.0.1 are n8n's own container: use host.docker.internal or the service name instead.";
+
+/** The Azure resource endpoint's field; Azure credentials saved before it existed keep theirs in Base URL. */
+export const AZURE_ENDPOINT = 'azureEndpoint';
+const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+/**
+ * The Base URL as entered, for the credential's authentication type: Bearer reads Base URL, Azure
+ * reads Azure Endpoint, or when that is empty the Base URL an older Azure credential holds, never
+ * the Bearer default (an Azure key must not go to OpenAI). Empty when an Azure credential has none.
+ */
+export function baseUrlOf(credentials: ICredentialDataDecryptedObject): string {
+	const baseUrl = String(credentials.baseUrl ?? '');
+	if (credentials.authentication !== 'azure') return baseUrl;
+	const endpoint = String(credentials[AZURE_ENDPOINT] ?? '').trim();
+	if (endpoint) return endpoint;
+	return baseUrl.trim().replace(/\/+$/, '') === OPENAI_BASE_URL ? '' : baseUrl;
+}
+
+/** The same as baseUrlOf, as an n8n expression over $credentials (for the declarative credential test). */
+const BASE_URL_EXPRESSION = `($credentials.authentication !== "azure" ? String($credentials.baseUrl ?? '') : String($credentials.${AZURE_ENDPOINT} ?? '').trim() || (String($credentials.baseUrl ?? '').trim().replace(/\\/+$/, '') === "${OPENAI_BASE_URL}" ? '' : String($credentials.baseUrl ?? '')))`;
+
 interface CustomHeader {
 	name?: string;
 	value?: string;
@@ -200,8 +224,14 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * the secret itself.
  */
 export function credentialProblem(credentials: ICredentialDataDecryptedObject): string | undefined {
-	if (!cleanBaseUrl(credentials.baseUrl)) {
-		return `The Base URL "${String(credentials.baseUrl ?? '').trim().slice(0, 200)}" must start with http:// or https:// and a host name, without a query (?...), fragment (#...) or spaces, e.g. https://api.openai.com/v1.`;
+	const baseUrl = baseUrlOf(credentials);
+	if (!cleanBaseUrl(baseUrl)) {
+		if (credentials.authentication === 'azure') {
+			return baseUrl.trim() === ''
+				? 'The Azure Endpoint is empty: enter your resource endpoint, e.g. https://my-resource.openai.azure.com.'
+				: `The Azure Endpoint "${baseUrl.trim().slice(0, 200)}" must start with http:// or https:// and a host name, without a query (?...), fragment (#...) or spaces, e.g. https://my-resource.openai.azure.com.`;
+		}
+		return `The Base URL "${baseUrl.trim().slice(0, 200)}" must start with http:// or https:// and a host name, without a query (?...), fragment (#...) or spaces, e.g. ${OPENAI_BASE_URL}.`;
 	}
 	// Keys are printable ASCII without spaces; a paste often brings a line break or a space inside.
 	if (/[^\x21-\x7e]/.test(String(credentials.apiKey ?? '').trim())) {
@@ -228,7 +258,8 @@ export class OpenAiCompatibleImagesApi implements ICredentialType {
 		dark: 'file:../nodes/OpenAiCompatibleImages/openAiCompatibleImages.dark.svg',
 	} as const;
 
-	documentationUrl = 'https://platform.openai.com/docs/api-reference/images';
+	documentationUrl =
+		'https://github.com/n8n-nodes-openai-compatible-images/n8n-nodes-openai-compatible-images#point-it-at-openai-or-a-gateway';
 
 	properties: INodeProperties[] = [
 		{
@@ -254,11 +285,23 @@ export class OpenAiCompatibleImagesApi implements ICredentialType {
 			displayName: 'Base URL',
 			name: 'baseUrl',
 			type: 'string',
-			default: 'https://api.openai.com/v1',
+			default: OPENAI_BASE_URL,
 			required: true,
-			placeholder: 'https://api.openai.com/v1',
+			placeholder: OPENAI_BASE_URL,
 			description:
-				'The API root that the paths /images/generations and /models are appended to. OpenAI and most gateways (new-api, one-api, SiliconFlow): ends in /v1. Volcengine Ark: ends in /api/v3. Azure OpenAI: the resource endpoint, e.g. https://my-resource.openai.azure.com. A trailing slash does no harm.',
+				'The API root that the paths /images/generations and /models are appended to. OpenAI and most gateways (new-api, one-api, SiliconFlow): ends in /v1. Volcengine Ark: ends in /api/v3. A trailing slash does no harm.',
+			displayOptions: { show: { authentication: ['bearer'] } },
+		},
+		{
+			displayName: 'Azure Endpoint',
+			name: AZURE_ENDPOINT,
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'https://my-resource.openai.azure.com',
+			description:
+				'Your Azure OpenAI resource endpoint, as the Azure portal shows it under Keys and Endpoint. The node appends /openai/deployments/&lt;deployment&gt;/images/generations itself.',
+			displayOptions: { show: { authentication: ['azure'] } },
 		},
 		{
 			displayName: 'API Key',
@@ -296,6 +339,7 @@ export class OpenAiCompatibleImagesApi implements ICredentialType {
 							name: 'name',
 							type: 'string',
 							default: '',
+							placeholder: 'e.g. OpenAI-Organization',
 						},
 						{
 							displayName: 'Value',
@@ -303,10 +347,18 @@ export class OpenAiCompatibleImagesApi implements ICredentialType {
 							type: 'string',
 							typeOptions: { password: true },
 							default: '',
+							placeholder: 'e.g. org-123abc',
 						},
 					],
 				},
 			],
+		},
+		{
+			// n8n's Test button shows a failed connection only by its code (ECONNREFUSED, ...).
+			displayName: `If the test says only ECONNREFUSED, ENOTFOUND or ETIMEDOUT, the n8n server (not your browser) could not connect to the host and port of the URL above: check the port and that the server is running. ${DOCKER_LOOPBACK_HINT}`,
+			name: 'connectionNotice',
+			type: 'notice',
+			default: '',
 		},
 	];
 
@@ -335,7 +387,7 @@ export class OpenAiCompatibleImagesApi implements ICredentialType {
 	 */
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: `={{ String($credentials.baseUrl ?? '').trim().replace(/\\/+$/, '').replace(${PASTED_ENDPOINT}, '').replace(/\\/+$/, '') }}`,
+			baseURL: `={{ ${BASE_URL_EXPRESSION}.trim().replace(/\\/+$/, '').replace(${PASTED_ENDPOINT}, '').replace(/\\/+$/, '') }}`,
 			url: '={{ $credentials.authentication === "azure" ? "/openai/models" : "/models" }}',
 			method: 'GET',
 			headers: { Accept: 'application/json' },

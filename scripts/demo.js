@@ -65,8 +65,11 @@ function exampleWorkflows() {
  * (`n8n start`, `n8n execute`) needs to run the examples.
  */
 async function prepareN8n({ major, userFolder, baseUrl, apiKey, outputDir = outputDirFor(userFolder), credentials = [], workflows = [], say = log }) {
-	say(`provisioning n8n ${major}.x (the first time this downloads and installs n8n: a few minutes)`);
+	if (!n8n.isProvisioned(major)) {
+		say(`n8n ${major}.x is not installed yet: installing it into ${n8n.cacheDir(major)} (this first time only: a few minutes and about 2.7 GB; later starts reuse it)`);
+	}
 	const runtime = await n8n.provision(major, { log: (line) => say(line) });
+	say(`using n8n ${runtime.version} from ${n8n.cacheDir(major)}`);
 	fs.mkdirSync(userFolder, { recursive: true });
 	if (!fs.existsSync(path.join(REPO, 'dist'))) throw new Error('dist/ is missing: run npm run build first');
 	const installed = n8n.installPackage(userFolder, REPO);
@@ -74,15 +77,36 @@ async function prepareN8n({ major, userFolder, baseUrl, apiKey, outputDir = outp
 	// Read/Write Files does not create folders: without it "Save Files" fails on a fresh machine.
 	fs.mkdirSync(outputDir, { recursive: true });
 	say(`the examples write their files to ${outputDir}`);
-	say(`creating the credential "${CREDENTIAL_NAME}" -> ${baseUrl}`);
-	await n8n.importCredentials(runtime, userFolder, [
-		{ id: CREDENTIAL_ID, name: CREDENTIAL_NAME, type: 'openAiCompatibleImagesApi', data: { authentication: 'bearer', baseUrl, apiKey } },
-		...credentials,
-	]);
+	// Each import is an n8n CLI run that boots n8n first (10 to 30 s), with nothing to show meanwhile.
+	await step(say, `creating the credential "${CREDENTIAL_NAME}" -> ${baseUrl}`, () =>
+		n8n.importCredentials(runtime, userFolder, [
+			{ id: CREDENTIAL_ID, name: CREDENTIAL_NAME, type: 'openAiCompatibleImagesApi', data: { authentication: 'bearer', baseUrl, apiKey } },
+			...credentials,
+		]),
+	);
 	const examples = exampleWorkflows();
-	for (const workflow of examples) say(`importing example workflow "${workflow.name}"`);
-	await n8n.importWorkflows(runtime, userFolder, [...examples, ...workflows]);
+	await step(say, `importing the example workflows ${examples.map((workflow) => `"${workflow.name}"`).join(', ')}`, () =>
+		n8n.importWorkflows(runtime, userFolder, [...examples, ...workflows]),
+	);
 	return { runtime, workflows: examples, outputDir, env: exampleEnv(outputDir) };
+}
+
+/**
+ * Runs a slow step, saying what it does and how long it takes, that it is still at it every 10 s,
+ * and when it is done: a newcomer otherwise sees nothing for the 10 to 30 s an n8n CLI call takes.
+ */
+async function step(say, what, run, expected = "an n8n CLI run: 10 to 30 s") {
+	const started = Date.now();
+	const seconds = () => Math.round((Date.now() - started) / 1000);
+	say(`${what} (${expected}) ...`);
+	const ticker = setInterval(() => say(`  ... still at it, ${seconds()} s`), 10000);
+	try {
+		const result = await run();
+		say(`  done in ${seconds()} s`);
+		return result;
+	} finally {
+		clearInterval(ticker);
+	}
 }
 
 /**
@@ -101,4 +125,4 @@ async function serveExamples(server, workflows, owner) {
 	return { webhook };
 }
 
-module.exports = { imageBackend, prepareN8n, serveExamples, outputDirFor, exampleEnv, exampleWorkflows, log, REPO, EXAMPLES, CREDENTIAL_ID, CREDENTIAL_NAME, LOCAL_KEY };
+module.exports = { imageBackend, prepareN8n, serveExamples, step, outputDirFor, exampleEnv, exampleWorkflows, log, REPO, EXAMPLES, CREDENTIAL_ID, CREDENTIAL_NAME, LOCAL_KEY };

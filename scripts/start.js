@@ -6,14 +6,14 @@
  *
  *   N8N_MAJOR=1 npm start            run n8n 1.x (Node 20) instead of 2.x (Node 24)
  *   N8N_PORT=5679 npm start          another port
- *   DEMO_USER_FOLDER=/tmp/demo npm start   another n8n user folder (default in the cache folder)
+ *   DEMO_USER_FOLDER=/tmp/demo npm start   another n8n user folder (default: demo-v<major> beside the cached n8n)
  *   IMAGES_BASE_URL=https://api.openai.com/v1 IMAGES_API_KEY=sk-... npm start
  *                                    point the credential at a real provider instead
  */
 const path = require('node:path');
 
 const n8n = require('./lib/n8n');
-const { CREDENTIAL_NAME, REPO, imageBackend, log, prepareN8n, serveExamples } = require('./demo');
+const { CREDENTIAL_NAME, REPO, imageBackend, log, prepareN8n, serveExamples, step } = require('./demo');
 
 const OWNER = { email: 'demo@example.com', password: 'Demo-Pass-123', firstName: 'Demo', lastName: 'Owner' };
 
@@ -32,8 +32,7 @@ async function main() {
 		outputDir: path.join(REPO, 'generated-images'),
 	});
 
-	log(`starting n8n ${runtime.version} on http://127.0.0.1:${port}`);
-	const server = await n8n.startN8n({ runtime, userFolder, port, env });
+	const server = await step(log, `starting n8n ${runtime.version} on http://127.0.0.1:${port}`, () => n8n.startN8n({ runtime, userFolder, port, env }), '10 to 60 s');
 	let stopping = false;
 	const stop = async () => {
 		if (stopping) return;
@@ -54,20 +53,28 @@ async function main() {
 
 	const { webhook } = await serveExamples(server, workflows, OWNER);
 
-	console.log('');
-	console.log(`  n8n ${runtime.version} is running: open ${server.url}`);
-	console.log(`  log in as ${OWNER.email} / ${OWNER.password}`);
-	console.log('  open the workflows named "Example: ..." and click "Execute workflow"; the node is "OpenAI-Compatible Images"');
-	if (webhook) console.log(`  try: curl -o fox.png "${server.url}/webhook/generate-image?prompt=a+red+fox"`);
-	console.log(`  the examples write their files to ${outputDir}`);
-	if (backend.local) {
-		console.log(`  local image server: Base URL ${backend.baseUrl}, API key ${backend.apiKey}`);
-		console.log(`    (the credential "${CREDENTIAL_NAME}" uses them; use them for a credential of your own)`);
-	} else {
-		console.log(`  image provider: ${backend.baseUrl} (credential "${CREDENTIAL_NAME}")`);
+	const say = (line = '') => console.log(line && `  ${line}`);
+	say();
+	say(`n8n ${runtime.version} is running: open ${server.url} and log in as ${OWNER.email} / ${OWNER.password}`);
+	say('The example workflows are in the Overview, named "Example: ..."; the node is "OpenAI-Compatible Images".');
+	for (const workflow of workflows.filter((w) => w !== webhook)) say(`- "${workflow.name}": open it and click "Execute workflow"`);
+	say(`  (the images are written to ${outputDir})`);
+	if (webhook) {
+		const trigger = webhook.nodes.find((node) => node.type === 'n8n-nodes-base.webhook');
+		const query = '?prompt=a+red+fox';
+		say(`- "${webhook.name}": it is active, so its production URL answers right away:`);
+		say(`    curl -o fox.png "${server.url}/webhook/${trigger.parameters.path}${query}"`);
+		say('  To watch it run in the editor: open it, click "Execute workflow" (the editor then waits for one call), then call its Test URL:');
+		say(`    curl -o fox.png "${server.url}/webhook-test/${trigger.parameters.path}${query}"`);
 	}
-	console.log(`  n8n log: ${server.logFile}`);
-	console.log('  Ctrl-C stops everything');
+	if (backend.local) {
+		say(`Local image server: Base URL ${backend.baseUrl}, API key ${backend.apiKey}`);
+		say(`  (the credential "${CREDENTIAL_NAME}" uses them; use them for a credential of your own)`);
+	} else {
+		say(`Image provider: ${backend.baseUrl} (credential "${CREDENTIAL_NAME}")`);
+	}
+	say(`n8n log: ${server.logFile}`);
+	say('Ctrl-C stops everything');
 }
 
 main().catch((error) => {

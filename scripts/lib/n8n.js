@@ -242,15 +242,20 @@ function npmCommand() {
  * Installs the pinned n8n runtime of `major` ('1' | '2') into the cache folder (outside the
  * repo) once, and returns how to run it.
  */
+/** Whether the pinned runtime of `major` is installed and current, so that provision() returns at once. */
+function isProvisioned(major) {
+	major = checkMajor(major);
+	const dir = cacheDir(major);
+	const marker = readJson(path.join(dir, MARKER));
+	return Boolean(marker && marker.lockHash === lockHash(major) && fs.existsSync(runtimeInfo(major, dir).n8nBin));
+}
+
 async function provision(major, { log = noop } = {}) {
 	major = checkMajor(major);
 	const dir = cacheDir(major);
 	const hash = lockHash(major);
 	const markerFile = path.join(dir, MARKER);
-	const ready = () => {
-		const marker = readJson(markerFile);
-		return marker && marker.lockHash === hash && fs.existsSync(runtimeInfo(major, dir).n8nBin);
-	};
+	const ready = () => isProvisioned(major);
 	if (ready()) return runtimeInfo(major, dir);
 
 	await withLock(dir, log, async () => {
@@ -1002,6 +1007,7 @@ async function startRedis({ bin, log = noop, readyTimeoutMs = 20000 } = {}) {
 
 module.exports = {
 	provision,
+	isProvisioned,
 	cacheDir,
 	installPackage,
 	startN8n,

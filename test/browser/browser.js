@@ -317,6 +317,91 @@ function editor(page, server) {
 		return undefined;
 	}
 
+	const credentialModal = () => byTestId('credential-edit-dialog');
+
+	/** Opens the form of a new credential of the type named `typeName` (Overview > Create credential). */
+	async function openNewCredential(typeName) {
+		await page.goto(`${baseUrl}/home/credentials/create`, { waitUntil: 'domcontentloaded' });
+		const search = byTestId('new-credential-type-select').locator('input');
+		await search.fill(typeName);
+		await byTestId('new-credential-type-select-option').filter({ hasText: typeName }).first().click();
+		await byTestId('new-credential-type-button').click();
+		await credentialModal().waitFor({ state: 'visible' });
+		await settle();
+	}
+
+	/**
+	 * The fields the credential form shows, in order: { name, label, value, placeholder } (a
+	 * dropdown's value is its chosen option's name).
+	 */
+	async function credentialFields() {
+		return credentialModal().evaluate((root) =>
+			[...root.querySelectorAll('[data-test-id^="parameter-input-"]')]
+				.filter((el) => el.checkVisibility() && el.getAttribute('data-test-id') !== 'parameter-input-field')
+				.map((el) => {
+					const name = el.getAttribute('data-test-id').slice('parameter-input-'.length);
+					const input = el.querySelector('input, textarea');
+					const label = root.querySelector(`[data-test-id="${name}"] label`);
+					return {
+						name,
+						// Without the required mark (" *").
+						label: label ? (label.querySelector('[class*="_title_"]') || label).textContent.replace(/\s+/g, ' ').replace(/\s*\*$/, '').trim() : undefined,
+						value: input ? input.value : undefined,
+						placeholder: input ? input.placeholder : undefined,
+					};
+				}),
+		);
+	}
+
+	/** Picks `option` in the credential form's dropdown `name`. */
+	async function selectCredentialOption(name, option) {
+		await credentialModal().locator(`[data-test-id="parameter-input-${name}"] input`).first().click();
+		await page.locator('.el-select__popper:visible .el-select-dropdown__item', { hasText: option }).first().click();
+		await settle();
+	}
+
+	/** Types `value` into the credential form's text field `name`. */
+	async function fillCredentialField(name, value) {
+		await credentialModal().locator(`[data-test-id="parameter-input-${name}"] input`).first().fill(value);
+		await settle();
+	}
+
+	/** Texts of the notices and of the connection-test banner the credential form shows. */
+	async function credentialMessages() {
+		return credentialModal().evaluate((root) =>
+			[...root.querySelectorAll('.notice, [role="alert"]')].filter((el) => el.checkVisibility()).map((el) => el.textContent.replace(/\s+/g, ' ').trim()),
+		);
+	}
+
+	/**
+	 * The output panel's Table view: { headers, rows } (cell texts), after the node ran. Switches
+	 * the output panel to Table first.
+	 */
+	async function outputTable() {
+		const output = byTestId('output-panel');
+		await output.locator('[data-test-id="radio-button-table"]').first().click();
+		const table = output.locator('[data-test-id="ndv-data-container"] table').first();
+		await table.waitFor({ state: 'visible' });
+		return table.evaluate((el) => ({
+			headers: [...el.querySelectorAll('thead th')].map((th) => th.textContent.replace(/\s+/g, ' ').trim()),
+			rows: [...el.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.replace(/\s+/g, ' ').trim())),
+		}));
+	}
+
+	/** Labels in the panel whose text is cut off (wider than the room they have): { label, shown, full } in pixels. */
+	async function cutOffLabels() {
+		return parameters().evaluate((root) =>
+			[...root.querySelectorAll('label.n8n-input-label')]
+				.filter((label) => label.checkVisibility())
+				.flatMap((label) => {
+					const title = label.querySelector('[class*="_title_"]') || label;
+					return title.scrollWidth > title.clientWidth + 1
+						? [{ label: title.textContent.replace(/\s+/g, ' ').trim(), shown: title.clientWidth, full: title.scrollWidth }]
+						: [];
+				}),
+		);
+	}
+
 	/** The newest execution of a workflow ({ id, status, ... }) from the REST API, or undefined. */
 	async function latestExecution(workflowId) {
 		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
@@ -382,6 +467,13 @@ function editor(page, server) {
 		closeNodesPanel,
 		searchNodes,
 		placeUnderAi,
+		openNewCredential,
+		credentialFields,
+		selectCredentialOption,
+		fillCredentialField,
+		credentialMessages,
+		outputTable,
+		cutOffLabels,
 		executeWorkflow,
 		latestExecution,
 	};

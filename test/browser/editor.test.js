@@ -22,6 +22,7 @@ const path = require('node:path');
 const n8n = require('../../scripts/lib/n8n');
 const demo = require('../../scripts/demo');
 const { encodePng, renderPromptImage } = require('../server/images');
+const { closedPort } = require('../server/ports');
 const { launchBrowser, editor } = require('./browser');
 const expected = require('./expected');
 
@@ -264,6 +265,18 @@ function editJsonWorkflow(imageUrl) {
 	};
 }
 
+/** Manual trigger -> two images of gpt-image-1 in one call, with the retry option added. */
+function outputWorkflow() {
+	nodeCount = 0;
+	const generate = imageNode('Two Images', { model: modelId('gpt-image-1'), n: 2, options: { retryMayBeProcessed: true } });
+	return {
+		name: 'Output table (browser test)',
+		nodes: [{ id: 'start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-300, 0], parameters: {} }, generate],
+		connections: { Start: { main: [[{ node: 'Two Images', type: 'main', index: 0 }]] } },
+		settings: {},
+	};
+}
+
 const duplicates = (list) => list.filter((item, index) => list.indexOf(item) !== index);
 
 /**
@@ -315,6 +328,7 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 		const png = encodePng(renderPromptImage('a lighthouse', 64, 64));
 		ctx.imageUrl = ctx.backend.server.serve('/inputs/lighthouse.png', png);
 		ctx.editJson = await ctx.server.rest('POST', '/workflows', editJsonWorkflow(ctx.imageUrl));
+		ctx.output = await ctx.server.rest('POST', '/workflows', outputWorkflow());
 		ctx.page = await ctx.browser.newPage();
 		ctx.ed = editor(ctx.page, ctx.server);
 		await ctx.ed.login(OWNER);
@@ -334,7 +348,7 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 	}, 60000);
 
 	describe('the nodes panel', () => {
-		for (const query of ['generate image', 'text to image', 'dall-e', 'gpt-image']) {
+		for (const query of ['generate image', 'text to image', 'dall-e', 'gpt-image', 'gpt image']) {
 			browserTest(
 				`searching "${query}" finds the node`,
 				async () => {
@@ -348,11 +362,25 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 		}
 
 		browserTest(
-			'the node is filed under AI',
+			'the node is filed directly under AI (one click from the panel, beside n8n\'s own OpenAI node), not under Other AI Nodes',
 			async () => {
 				const place = await ctx.ed.placeUnderAi(NODE_NAME);
-				expect({ place }).toEqual({ place: expect.arrayContaining(['AI']) });
+				expect({ place }).toEqual({ place: ['AI'] });
 				if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, `under ${place.join(' - ')}`);
+				await ctx.ed.closeNodesPanel();
+			},
+		);
+
+		browserTest(
+			'searching "image" lists the node among the first results',
+			async () => {
+				await ctx.ed.openNodesPanel();
+				const results = await ctx.ed.searchNodes('image');
+				// Every node with the alias "image" gets the search's highest score; n8n then ranks its
+				// popular built-in nodes first, so a community node cannot come before them.
+				expect(results.slice(0, 10)).toContain(NODE_NAME);
+				process.stderr.write(`[browser] "image": the node is result ${results.indexOf(NODE_NAME) + 1} of ${results.length} shown\n`);
+				if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, 'search image');
 				await ctx.ed.closeNodesPanel();
 			},
 		);
@@ -545,24 +573,113 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 
 		for (const file of fs.readdirSync(demo.EXAMPLES).filter((name) => name.endsWith('.json')).sort()) {
 			browserTest(
-				`example ${file} runs successfully from the editor`,
+				`example ${file} runs successfully from the editor${file.includes('webhook') ? ', as the README says: Execute workflow, then one call of the Test URL' : ''}`,
 				async () => {
 					const workflow = ctx.examples.find((w) => w.name === JSON.parse(fs.readFileSync(path.join(demo.EXAMPLES, file), 'utf8')).name);
 					const webhook = workflow.nodes.find((node) => node.type === 'n8n-nodes-base.webhook');
 					await ctx.ed.openWorkflow(workflow.id);
-					const trigger = webhook
-						? () => callTestWebhook(`${ctx.server.url}/webhook-test/${webhook.parameters.path}?prompt=a+red+fox`)
-						: undefined;
+					// The README's own command, on this test's n8n.
+					const trigger = webhook ? () => callTestWebhook(readmeUrl('/webhook-test/')) : undefined;
 					const { execution, triggered } = await ctx.ed.executeWorkflow(workflow.id, { trigger });
 					const runData = execution.data.resultData.runData;
 					for (const node of workflow.nodes) expect({ node: node.name, ran: !!runData[node.name] }).toEqual({ node: node.name, ran: true });
 					if (triggered) expect(triggered).toMatchObject({ status: 200, contentType: 'image/png' });
+					if (webhook && ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, 'webhook example run from the editor through its Test URL');
 				},
 				{ timeout: 120000 },
 			);
 		}
+
+		browserTest('the webhook example\'s production URL in the README answers with a PNG while no editor waits (the example is active)', async () => {
+			const res = await fetch(readmeUrl('/webhook/'));
+			expect({ status: res.status, contentType: res.headers.get('content-type') }).toEqual({ status: 200, contentType: 'image/png' });
+			// And the Test URL only while the editor waits for it (what the README says).
+			const test = await fetch(readmeUrl('/webhook-test/'));
+			expect(test.status).toBe(404);
+		});
+
+		browserTest(
+			'the output Table view of two images of one call shows no "undefined" (usage is null on the second), and no option label is cut off',
+			async () => {
+				await ctx.ed.openWorkflow(ctx.output.id);
+				await ctx.ed.executeWorkflow(ctx.output.id);
+				await ctx.ed.openNode('Two Images');
+				const { headers, rows } = await ctx.ed.outputTable();
+				expect(rows).toHaveLength(2);
+				expect(headers).toEqual(expect.arrayContaining(['usage', 'fileName']));
+				const cells = rows.flat();
+				expect(cells.filter((cell) => /undefined/.test(cell))).toEqual([]);
+				expect(rows[1][headers.indexOf('usage')]).toBe('null');
+				if (ALL_SCREENSHOTS) {
+					await ctx.page.locator('[data-test-id="output-panel"] th', { hasText: /^usage$/ }).first().scrollIntoViewIfNeeded();
+					await ctx.browser.screenshot(ctx.page, 'output table of two images');
+				}
+				// The retry option is added in this node: its label fits.
+				expect(await ctx.ed.cutOffLabels()).toEqual([]);
+				await ctx.ed.closeNode();
+			},
+			{ timeout: 120000 },
+		);
+	});
+
+	describe('the credential form', () => {
+		browserTest('switching Authentication to Azure OpenAI shows an empty Azure Endpoint (its placeholder), not the Base URL https://api.openai.com/v1', async () => {
+			await ctx.ed.openNewCredential('OpenAI-Compatible Images API');
+			const bearer = await ctx.ed.credentialFields();
+			expect(bearer.find((f) => f.name === 'baseUrl')).toMatchObject({ label: 'Base URL', value: 'https://api.openai.com/v1' });
+			await ctx.ed.selectCredentialOption('authentication', 'Azure OpenAI');
+			const azure = await ctx.ed.credentialFields();
+			if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, 'credential with Azure OpenAI');
+			expect(azure.map((f) => f.name)).not.toContain('baseUrl');
+			expect(azure.find((f) => f.name === 'azureEndpoint')).toEqual({
+				name: 'azureEndpoint',
+				label: 'Azure Endpoint',
+				value: '',
+				placeholder: 'https://my-resource.openai.azure.com',
+			});
+			expect(azure.map((f) => f.value)).not.toContain('https://api.openai.com/v1');
+			// The form's documentation link is this package's README.
+			const docs = await ctx.page.locator('[data-test-id="credential-edit-dialog"] a', { hasText: 'docs' }).first().getAttribute('href');
+			expect(docs).toMatch(/^https:\/\/github\.com\/n8n-nodes-openai-compatible-images\/n8n-nodes-openai-compatible-images#/);
+		}, { timeout: 150000 });
+
+		browserTest('a custom header\'s Name and Value show placeholders', async () => {
+			await ctx.ed.openNewCredential('OpenAI-Compatible Images API');
+			await ctx.page.locator('[data-test-id="fixed-collection-customHeaders"] [data-test-id="fixed-collection-add"], [data-test-id="fixed-collection-add"]').first().click();
+			await ctx.ed.settle();
+			const fields = await ctx.ed.credentialFields();
+			expect(fields.filter((f) => ['name', 'value'].includes(f.name)).map((f) => [f.name, f.placeholder])).toEqual([
+				['name', 'e.g. OpenAI-Organization'],
+				['value', 'e.g. org-123abc'],
+			]);
+			if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, 'credential custom header placeholders');
+		}, { timeout: 150000 });
+
+		browserTest('a Base URL nothing listens on: the test fails and the form explains the bare ECONNREFUSED', async () => {
+			await ctx.ed.openNewCredential('OpenAI-Compatible Images API');
+			await ctx.ed.fillCredentialField('baseUrl', `http://127.0.0.1:${await closedPort()}/v1`);
+			await ctx.page.locator('[data-test-id="credential-save-button"]').click();
+			await ctx.page.getByText(/Couldn.t connect with these settings/).first().waitFor({ state: 'visible', timeout: 60000 });
+			// n8n's own detail is the bare code; the form's notice says what it means.
+			await ctx.page.getByText('More details').first().click();
+			await ctx.page.getByText('ECONNREFUSED', { exact: true }).first().waitFor({ state: 'visible' });
+			const messages = await ctx.ed.credentialMessages();
+			if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, 'credential refused connection');
+			expect(messages.join('\n')).toMatch(/If the test says only ECONNREFUSED.*the n8n server \(not your browser\) could not connect to the host and port of the URL above/);
+		}, { timeout: 150000 });
 	});
 });
+
+/**
+ * The webhook example's URL the README tells a user to call (`kind`: '/webhook/' production,
+ * '/webhook-test/' the Test URL the editor waits for), on this test's n8n instead of port 5678.
+ */
+function readmeUrl(kind) {
+	const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+	const match = new RegExp(`curl -o fox\\.png\\s+"http://127\\.0\\.0\\.1:5678(${kind.replace(/\//g, '\\/')}[^"]+)"`).exec(readme);
+	if (!match) throw new Error(`the README shows no curl command for ${kind}`);
+	return `${ctx.server.url}${match[1]}`;
+}
 
 /** Calls a test webhook once n8n listens for it (404 until then); resolves { status, contentType, bytes }. */
 async function callTestWebhook(url, timeoutMs = 30000) {

@@ -9,7 +9,7 @@
  */
 const http = require('node:http');
 const crypto = require('node:crypto');
-const { renderPromptImage, encodeImage, encodeAnimatedGif, encodeSvg } = require('./images');
+const { renderPromptImage, renderEditImage, decodePng, encodeImage, encodeAnimatedGif, encodeSvg } = require('./images');
 const { askOf, chatCompletion, nativeAnswer } = require('./shapes');
 
 /**
@@ -197,6 +197,27 @@ async function startImageServer(options = {}) {
 		return request.body ?? {};
 	}
 
+	/**
+	 * The first input picture of an edit or variation, decoded, when it is a PNG: uploaded, a data:
+	 * URL, or a URL of this server. Undefined otherwise (the answer is then drawn from the prompt).
+	 * @param {RecordedRequest} request @param {Record<string, any>} fields @param {string[]} references
+	 */
+	function inputPicture(request, fields, references) {
+		const upload = (request.parts ?? []).find((part) => part.filename !== undefined && /^image/.test(part.name));
+		if (upload) return decodePng(upload.data);
+		const urls = [...references, ...(Array.isArray(fields.images) ? fields.images.map((/** @type {any} */ image) => image?.image_url ?? image) : [])];
+		for (const url of urls.filter((candidate) => typeof candidate === 'string')) {
+			const data = /^data:[^;,]*;base64,(.*)$/s.exec(url);
+			if (data) return decodePng(Buffer.from(data[1], 'base64'));
+			if (url.startsWith(`${origin}/`)) {
+				const path = new URL(url).pathname;
+				const file = files.get(path) ?? files.get(path.slice('/files/'.length).replace(/\.[a-z]+$/, ''));
+				if (file) return decodePng(file.bytes);
+			}
+		}
+		return undefined;
+	}
+
 	/** @param {RecordedRequest} request @param {Behaviour} behaviour */
 	function imagesFor(request, behaviour) {
 		const fields = fieldsOf(request);
@@ -215,24 +236,22 @@ async function startImageServer(options = {}) {
 			files.set(id, { bytes, mimeType: format === 'svg' ? 'image/svg+xml' : `image/${format}` });
 			return `${origin}/files/${id}.${format === 'jpeg' ? 'jpg' : format}`;
 		};
+		// An edit or variation visibly starts from its input picture (the demo's Edit would otherwise
+		// look unrelated to the image it was given).
+		const input = ['edit', 'variation'].includes(request.kind) && !look.sameImage ? inputPicture(request, fields, ask.references) : undefined;
 		const data = [];
 		for (let index = 0; index < n; index++) {
 			const frames = Number(fields.frame_count ?? 0);
-			const draw = () =>
-				format === 'svg'
-					? encodeSvg(`${prompt}#${index}`, drawn.width, drawn.height)
-					: format === 'gif' && frames > 1
-						? encodeAnimatedGif(
-								Array.from({ length: frames }, (_, frame) => renderPromptImage(`${prompt}#${index}#${frame}`, drawn.width, drawn.height, { noise: look.noise })),
-								Number(fields.frame_duration_ms ?? 100),
-							)
-						: encodeImage(
-					/** @type {any} */ (format),
-					renderPromptImage(look.sameImage ? 'benchmark' : `${prompt}#${index}`, drawn.width, drawn.height, {
-						transparent: fields.background === 'transparent',
-						noise: look.noise,
-					}),
-				);
+			const draw = () => {
+				const seed = look.sameImage ? 'benchmark' : `${prompt}#${index}`;
+				const options = { transparent: fields.background === 'transparent', noise: look.noise };
+				const picture = (/** @type {string} */ frameSeed) =>
+					input ? renderEditImage(input, frameSeed, drawn.width, drawn.height, options) : renderPromptImage(frameSeed, drawn.width, drawn.height, options);
+				if (format === 'svg') return encodeSvg(seed, drawn.width, drawn.height);
+				// gpt-image-2.6's animated GIF: frame_count frames of frame_duration_ms each.
+				if (format === 'gif' && frames > 1) return encodeAnimatedGif(Array.from({ length: frames }, (_, frame) => picture(`${seed}#${frame}`)), Number(fields.frame_duration_ms ?? 100));
+				return encodeImage(/** @type {any} */ (format), picture(seed));
+			};
 			const key = `${format}|${drawn.width}x${drawn.height}|${look.noise}|${fields.background}`;
 			if (look.sameImage && !sameImages.has(key)) sameImages.set(key, draw());
 			const bytes =

@@ -625,6 +625,130 @@ function encodePng(image, options = {}) {
 }
 
 /**
+ * Decode an 8-bit, non-interlaced PNG (grey, RGB, palette, grey+alpha, RGBA) into RGBA: what the
+ * demo server needs to start an edit from the input picture. Undefined for anything else (16-bit,
+ * interlaced, not a PNG, larger than maxPixels), so that callers fall back to a drawn picture.
+ * @param {Buffer} buffer
+ * @param {number} [maxPixels]
+ * @returns {RgbaImage | undefined}
+ */
+function decodePng(buffer, maxPixels = 4096 * 4096) {
+	let size;
+	try {
+		size = readPngSize(buffer);
+	} catch {
+		return undefined;
+	}
+	const { width, height, colorType } = size;
+	const channels = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[colorType];
+	if (!channels || buffer[24] !== 8 || buffer[28] !== 0 || width * height > maxPixels || width === 0 || height === 0) return undefined;
+	/** @type {Buffer[]} */
+	const idat = [];
+	/** @type {Buffer} */
+	let palette = Buffer.alloc(0);
+	/** @type {Buffer} */
+	let transparency = Buffer.alloc(0);
+	for (let offset = 8; offset + 8 <= buffer.length; ) {
+		const length = buffer.readUInt32BE(offset);
+		const type = buffer.toString('latin1', offset + 4, offset + 8);
+		const data = buffer.subarray(offset + 8, offset + 8 + length);
+		if (type === 'IDAT') idat.push(data);
+		else if (type === 'PLTE') palette = data;
+		else if (type === 'tRNS') transparency = data;
+		else if (type === 'IEND') break;
+		offset += 12 + length;
+	}
+	let raw;
+	try {
+		raw = zlib.inflateSync(Buffer.concat(idat));
+	} catch {
+		return undefined;
+	}
+	const stride = width * channels;
+	if (raw.length < (stride + 1) * height) return undefined;
+	const rows = Buffer.alloc(stride * height);
+	for (let y = 0; y < height; y++) {
+		const filter = raw[y * (stride + 1)];
+		const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+		const out = rows.subarray(y * stride, (y + 1) * stride);
+		const up = y > 0 ? rows.subarray((y - 1) * stride, y * stride) : undefined;
+		for (let x = 0; x < stride; x++) {
+			const a = x >= channels ? out[x - channels] : 0;
+			const b = up ? up[x] : 0;
+			const c = up && x >= channels ? up[x - channels] : 0;
+			let predicted = 0;
+			if (filter === 1) predicted = a;
+			else if (filter === 2) predicted = b;
+			else if (filter === 3) predicted = (a + b) >> 1;
+			else if (filter === 4) {
+				const p = a + b - c;
+				const pa = Math.abs(p - a);
+				const pb = Math.abs(p - b);
+				const pc = Math.abs(p - c);
+				predicted = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+			}
+			out[x] = (line[x] + predicted) & 0xff;
+		}
+	}
+	const pixels = Buffer.alloc(width * height * 4);
+	for (let i = 0, s = 0, o = 0; i < width * height; i++, s += channels, o += 4) {
+		if (colorType === 3) {
+			const index = rows[s];
+			pixels[o] = palette[index * 3] ?? 0;
+			pixels[o + 1] = palette[index * 3 + 1] ?? 0;
+			pixels[o + 2] = palette[index * 3 + 2] ?? 0;
+			pixels[o + 3] = transparency[index] ?? 255;
+		} else if (channels <= 2) {
+			pixels[o] = pixels[o + 1] = pixels[o + 2] = rows[s];
+			pixels[o + 3] = channels === 2 ? rows[s + 1] : 255;
+		} else {
+			pixels[o] = rows[s];
+			pixels[o + 1] = rows[s + 1];
+			pixels[o + 2] = rows[s + 2];
+			pixels[o + 3] = channels === 4 ? rows[s + 3] : 255;
+		}
+	}
+	return { width, height, channels: 4, pixels };
+}
+
+/**
+ * The demo's edit: the whole input picture, scaled into a frame of the prompt's picture and tinted
+ * by it (its palette and pattern), so that the result visibly starts from the input and still
+ * depends on the prompt.
+ * @param {RgbaImage} input
+ * @param {string} prompt
+ * @param {number} width
+ * @param {number} height
+ * @param {RenderOptions} [options]
+ * @returns {RgbaImage}
+ */
+function renderEditImage(input, prompt, width, height, options = {}) {
+	const overlay = renderPromptImage(prompt, width, height, options);
+	const pixels = Buffer.alloc(width * height * 4);
+	const frame = Math.max(1, Math.round(Math.min(width, height) * 0.08));
+	const TINT = 0.3;
+	// The whole input, scaled into the frame.
+	const innerWidth = Math.max(1, width - 2 * frame);
+	const innerHeight = Math.max(1, height - 2 * frame);
+	for (let y = 0; y < height; y++) {
+		const sy = Math.min(input.height - 1, Math.floor(((y - frame) * input.height) / innerHeight));
+		for (let x = 0; x < width; x++) {
+			const o = (y * width + x) * 4;
+			const inFrame = x < frame || y < frame || x >= width - frame || y >= height - frame;
+			if (inFrame) {
+				overlay.pixels.copy(pixels, o, o, o + 4);
+				continue;
+			}
+			const sx = Math.min(input.width - 1, Math.floor(((x - frame) * input.width) / innerWidth));
+			const s = (sy * input.width + sx) * 4;
+			for (let c = 0; c < 3; c++) pixels[o + c] = Math.round(input.pixels[s + c] * (1 - TINT) + overlay.pixels[o + c] * TINT);
+			pixels[o + 3] = Math.max(input.pixels[s + 3], overlay.pixels[o + 3]);
+		}
+	}
+	return { width, height, channels: 4, pixels };
+}
+
+/**
  * Read width, height and colour type from a PNG's IHDR chunk.
  * @param {Uint8Array} buffer
  * @returns {{ width: number, height: number, colorType: number }}
@@ -1595,6 +1719,8 @@ function encodeImage(format, image, options = {}) {
 
 module.exports = {
 	renderPromptImage,
+	renderEditImage,
+	decodePng,
 	describePrompt,
 	encodePng,
 	encodeJpeg,

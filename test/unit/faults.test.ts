@@ -6,7 +6,6 @@
  * get their images), no secret in anything n8n shows, stores or logs, no unhandled rejection and
  * no hang. Retries are proven in resilience.test.ts, so the faults run with Max Retries 0.
  */
-import * as net from 'node:net';
 
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
@@ -24,6 +23,7 @@ import {
 } from '../harness/checks';
 import { prepareItems, runNode, type InputFile } from '../harness/n8n';
 import { startImageServer } from '../server/image-server';
+import { closedPort } from '../server/ports';
 import { encodePng, renderPromptImage } from '../server/images';
 
 captureLogs();
@@ -424,13 +424,6 @@ describe('Credential', () => {
 		tally.faultCases++;
 	}
 
-	async function closedPort(): Promise<number> {
-		const probe = net.createServer();
-		await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-		const { port } = probe.address() as net.AddressInfo;
-		await new Promise((resolve) => probe.close(resolve));
-		return port;
-	}
 
 	test('a Base URL without a scheme: says to add https://, sends nothing', async () => {
 		const bare = server.baseUrl.replace('http://', '');

@@ -173,12 +173,12 @@ describe('Retries', () => {
 		server.respondNext(behaviour);
 		await expect(generateWith({ maxRetries: 2 })).rejects.toMatchObject({
 			message: expect.not.stringContaining('attempts'),
-			description: expect.stringContaining('Not sent again: the server may have made (and billed) the images already. The option Retry Requests That May Have Been Processed'),
+			description: expect.stringContaining('Not sent again: the server may have made (and billed) the images already. The option Retry Possibly Billed Requests'),
 		});
 		expect(server.imageRequests()).toHaveLength(1);
 	});
 
-	test.each(lostAfterSending)('%s is retried with Retry Requests That May Have Been Processed', async (_name, behaviour) => {
+	test.each(lostAfterSending)('%s is retried with Retry Possibly Billed Requests', async (_name, behaviour) => {
 		server.respondNext(behaviour);
 		const output = await generateWith({ maxRetries: 1, retryMayBeProcessed: true });
 		expect(output).toHaveLength(1);

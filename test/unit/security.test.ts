@@ -27,6 +27,7 @@ import {
 } from '../harness/checks';
 import { binaryDataService, prepareItems, runCredentialTestRequest, runNode, searchModels, useBinaryDataMode } from '../harness/n8n';
 import { startImageServer } from '../server/image-server';
+import { closedPort } from '../server/ports';
 import { encodePng, renderPromptImage } from '../server/images';
 
 captureLogs();
@@ -144,13 +145,6 @@ function expectCleanHeaders(label: string, requests: Recorded[]) {
 }
 
 describe('Failures raised by the HTTP layer show no secret', () => {
-	async function closedPort(): Promise<number> {
-		const probe = net.createServer();
-		await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-		const { port } = probe.address() as net.AddressInfo;
-		await new Promise((resolve) => probe.close(resolve));
-		return port;
-	}
 	/** A TCP server that answers every connection with bytes that are not HTTP. */
 	async function notHttp(): Promise<{ url: string; close: () => Promise<void> }> {
 		const sockets = new Set<net.Socket>();

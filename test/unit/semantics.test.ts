@@ -70,8 +70,8 @@ describe('usage counts once per call', () => {
 		expect(output).toHaveLength(3);
 		expect(output.map((item) => item.json.usage)).toEqual([
 			{ input_tokens: 50, output_tokens: 12480, total_tokens: 12530, input_tokens_details: { text_tokens: 50, image_tokens: 0 } },
-			undefined,
-			undefined,
+			null,
+			null,
 		]);
 		const billed = output.reduce((sum, item) => sum + ((item.json.usage as { total_tokens?: number } | undefined)?.total_tokens ?? 0), 0);
 		expect(billed).toBe(12530);
@@ -83,11 +83,11 @@ describe('usage counts once per call', () => {
 			items: prompts('One', 'Two'),
 			credentials: api.credentials as never,
 		});
-		expect(output.map((item) => [item.pairedItem, item.json.index, (item.json.usage as { total_tokens: number } | undefined)?.total_tokens])).toEqual([
+		expect(output.map((item) => [item.pairedItem, item.json.index, (item.json.usage as { total_tokens: number } | null)?.total_tokens ?? null])).toEqual([
 			[{ item: 0 }, 0, 8370],
-			[{ item: 0 }, 1, undefined],
+			[{ item: 0 }, 1, null],
 			[{ item: 1 }, 0, 8370],
-			[{ item: 1 }, 1, undefined],
+			[{ item: 1 }, 1, null],
 		]);
 	});
 
@@ -96,8 +96,8 @@ describe('usage counts once per call', () => {
 			parameters: { operation: 'generate', model: model('gpt-image-1'), prompt: 'Pair', n: 2, options: { combineImages: true } },
 			credentials: api.credentials as never,
 		});
-		const images = item.json.images as Array<{ usage?: { total_tokens: number } }>;
-		expect(images.map((image) => image.usage?.total_tokens)).toEqual([8370, undefined]);
+		const images = item.json.images as Array<{ usage: { total_tokens: number } | null }>;
+		expect(images.map((image) => image.usage?.total_tokens ?? null)).toEqual([8370, null]);
 	});
 });
 

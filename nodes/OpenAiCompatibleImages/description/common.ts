@@ -132,7 +132,7 @@ const RUN_OPTIONS: INodeProperties[] = [
 		default: 2,
 		typeOptions: { minValue: 0, maxValue: 10, numberPrecision: 0 },
 		description:
-			'How often a request is sent again after a failure that cannot have been billed: no connection, HTTP 408, 409, 500, 503, or a 5xx error with retry-after. HTTP 429 waits and retries beyond it, up to the Timeout. Timeouts and connections lost after sending are retried only with Retry Requests That May Have Been Processed. 0 sends every request once.',
+			'How often a request is sent again after a failure that cannot have been billed: no connection, HTTP 408, 409, 500, 503, or a 5xx error with retry-after. HTTP 429 waits and retries beyond it, up to the Timeout. Timeouts and connections lost after sending are retried only with Retry Possibly Billed Requests. 0 sends every request once.',
 	},
 	{
 		displayName: 'Max Response Size (MB)',
@@ -152,7 +152,7 @@ const RUN_OPTIONS: INodeProperties[] = [
 			'Whether to output all images of an input item in that one item (binary properties data, data_1, ...), e.g. to attach them all to one email. Otherwise each image is its own item.',
 	},
 	{
-		displayName: 'Retry Requests That May Have Been Processed',
+		displayName: 'Retry Possibly Billed Requests',
 		name: 'retryMayBeProcessed',
 		type: 'boolean',
 		default: false,

@@ -27,6 +27,9 @@ function asciiLetters(character: string): string {
 	return LATIN_LETTERS[plain] ?? OTHER_LETTERS[plain] ?? '-';
 }
 
+/** The longest file name stem, in characters: room for "-12.jpeg" within common name limits, readable in a list. */
+const MAX_STEM = 48;
+
 /**
  * A file name stem from the prompt: lower-case ASCII words joined by dashes, no path separators,
  * so the name works in every file system, archive, header and mail client. Accents are dropped
@@ -34,11 +37,13 @@ function asciiLetters(character: string): string {
  * (Chinese, Japanese, Arabic, ... or only symbols) gives the fallback ("image", "edited", ...).
  */
 export function fileStem(prompt: string | undefined, fallback = 'image'): string {
-	const words = Array.from((prompt ?? '').toLowerCase(), asciiLetters).join('');
-	const stem = words
+	const words = Array.from((prompt ?? '').toLowerCase(), asciiLetters)
+		.join('')
 		.replace(/[^a-z0-9]+/g, '-')
-		.replace(/^-+|-+$/g, '')
-		.slice(0, 48)
-		.replace(/-+$/, '');
-	return stem || fallback;
+		.replace(/^-+|-+$/g, '');
+	if (words.length <= MAX_STEM) return words || fallback;
+	// Cut after the last whole word that fits ("a-snowy-forest" → "a-snowy", not "a-snowy-f"); a
+	// single word longer than the limit is cut at the limit.
+	const lastDash = words.lastIndexOf('-', MAX_STEM);
+	return lastDash > 0 ? words.slice(0, lastDash) : words.slice(0, MAX_STEM);
 }

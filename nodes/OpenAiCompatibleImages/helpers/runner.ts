@@ -113,8 +113,8 @@ async function sendCall(
 	});
 	const parse = call.parse ?? parseImageResponse;
 	const { entries, meta } = parse(ctx, parseJsonBody(ctx, response, itemIndex), itemIndex);
-	// `usage` is what the whole call cost: it goes on the call's first image only, so that adding
-	// up `usage` over the output items gives what was billed.
+	// `usage` is what the whole call cost: it goes on the call's first image only (null on the
+	// others, see withSameKeys), so that adding up `usage` over the output items gives what was billed.
 	const { text, ...sent } = meta;
 	const { usage, ...imageMeta }: IDataObject = { ...(text !== undefined ? { text } : {}), ...redact(sent) };
 	// The raw body and each image's base64 are dropped as soon as they are decoded, so a large
@@ -166,6 +166,7 @@ function outputFor(
 		image.json.mimeType = image.binary.mimeType;
 		Object.assign(image.json, counts);
 	});
+	withSameKeys(images.map((image) => image.json));
 	if (toolCall) return [toolResultItem(ctx, itemIndex, plan.prompt, images, settings.binaryProperty, counts)];
 	const pairedItem = { item: itemIndex };
 	if (!settings.combineImages) {
@@ -183,6 +184,18 @@ function outputFor(
 	});
 	const { model, prompt } = images[0]?.json ?? {};
 	return [{ json: { model, prompt, imageCount: images.length, ...counts, images: details }, binary, pairedItem }];
+}
+
+/**
+ * Gives every image of an item the same JSON keys, null where an image has no value (`usage` is
+ * on each call's first image only): n8n's Table view shows "undefined" where an item lacks a
+ * column's key, which reads like a bug.
+ */
+function withSameKeys(objects: IDataObject[]): void {
+	const keys = new Set(objects.flatMap((json) => Object.keys(json)));
+	for (const json of objects) {
+		for (const key of keys) if (!(key in json)) json[key] = null;
+	}
 }
 
 /**

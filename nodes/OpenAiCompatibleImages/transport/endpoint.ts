@@ -8,6 +8,7 @@ import {
 
 import {
 	CREDENTIAL_NAME,
+	baseUrlOf,
 	cleanBaseUrl,
 	credentialProblem,
 	secretsOf,
@@ -55,10 +56,13 @@ export function credentialsOf(ctx: RequestContext): Promise<ICredentialDataDecry
 
 export async function endpointFor(ctx: RequestContext, path: string, model?: string): Promise<Endpoint> {
 	const credentials = await credentialsOf(ctx);
-	const base = normalizeBaseUrl(ctx, credentials.baseUrl);
+	const raw = baseUrlOf(credentials);
+	// A Base URL gets the fix for its mistake; an Azure Endpoint (empty, or not a URL) the
+	// credential's own message naming that field.
+	const base = credentials.authentication === 'azure' ? cleanBaseUrl(raw) : normalizeBaseUrl(ctx, raw);
 	const problem = credentialProblem(credentials);
-	if (problem) {
-		throw new NodeOperationError(ctx.getNode(), problem, {
+	if (problem || !base) {
+		throw new NodeOperationError(ctx.getNode(), problem ?? 'The Azure Endpoint is not a valid URL', {
 			description: 'Open the credential used by this node and correct the field.',
 		});
 	}

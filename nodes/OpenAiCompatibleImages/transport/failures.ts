@@ -1,6 +1,7 @@
 /** Error shaping: what the user reads when a request fails (transport failure, redirect, HTTP error). */
 import { NodeApiError, type JsonObject } from 'n8n-workflow';
 
+import { DOCKER_LOOPBACK_HINT } from '../../../credentials/OpenAiCompatibleImagesApi.credentials';
 import type { Endpoint, RequestContext } from './endpoint';
 import { decodeErrorBody, describeUpstreamError } from './errors';
 import { afterAttempts, isTimeout, type Failure, type RetryOutcome } from './retry';
@@ -91,7 +92,7 @@ export function ssrfBlocked(failure: Failure | undefined): string | undefined {
 
 /** Why a request with retries left was not sent again, for error descriptions. */
 export const HELD_BACK =
-	'Not sent again: the server may have made (and billed) the images already. The option Retry Requests That May Have Been Processed sends such requests again.';
+	'Not sent again: the server may have made (and billed) the images already. The option Retry Possibly Billed Requests sends such requests again.';
 
 export function upstreamError(
 	ctx: RequestContext,
@@ -126,7 +127,7 @@ function describeFailure(
 				? 'Image generation can take minutes; raise the Timeout option, or check that the Base URL points at the right server.'
 				: TLS_CODES.test(failure?.code ?? '')
 					? `${failure?.message}: check that the Base URL's scheme fits the server (https only when it speaks TLS) and that its certificate is valid and trusted by n8n (a private CA goes in NODE_EXTRA_CA_CERTS).`
-					: `${failure?.message}: check the Base URL in the credential (scheme http or https, host and port) and that the server is running and reachable from n8n.`),
+					: `${failure?.message}: check the Base URL in the credential (scheme http or https, host and port) and that the server is running and reachable from n8n.${failure?.code === 'ECONNREFUSED' ? ` ${DOCKER_LOOPBACK_HINT}` : ''}`),
 			itemIndex: request.itemIndex,
 		});
 	}
