@@ -7,7 +7,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { apiRequest, credentialSecrets, parseJsonBody, RequestGate, throwIfCancelled } from '../transport';
+import { accountGate, apiRequest, credentialSecrets, credentialsOf, parseJsonBody, throwIfCancelled, type RequestGate } from '../transport';
 import { redactSecrets } from '../transport/errors';
 import { fileStem } from './images';
 import { runConcurrency, runSettings, type RunSettings } from './parameters';
@@ -93,7 +93,7 @@ async function sendCall(
 	plan: ItemPlan,
 	call: PlannedCall,
 	redact: Redact,
-	gate: RequestGate,
+	gate: RequestGate | undefined,
 ): Promise<OutputImage[]> {
 	const response = await apiRequest(ctx, {
 		method: 'POST',
@@ -231,8 +231,13 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	const items = ctx.getInputData();
 	if (items.length === 0) return [];
 	const concurrency = runConcurrency(ctx, items.length);
-	// Lowers the requests in flight when the server rate-limits, and raises them again (see gate.ts).
-	const gate = new RequestGate(concurrency);
+	// Lowers the requests in flight when the server rate-limits, and raises them again; shared with
+	// every other execution of the same account in this process (see gate.ts).
+	// Without usable credentials there is no account: each call then fails on them, item by item.
+	const gate = await credentialsOf(ctx).then(
+		(credentials) => accountGate(credentials, concurrency),
+		() => undefined,
+	);
 	const continueOnFail = ctx.continueOnFail();
 	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
 	const toolCall = isToolCall(ctx);
