@@ -132,6 +132,18 @@ interface InspectedImage {
 	dimensions?: Dimensions;
 }
 
+/** Bytes of an image read before storing it: enough for the type and for most image headers. */
+const MIN_INSPECTED_BYTES = 64;
+/** A JPEG's size sits after its metadata segments; beyond this much it is left out. */
+export const MAX_INSPECTED_BYTES = 512 * 1024;
+
+/** Whether the start of an image tells all the node wants to know before storing it (up to MAX_INSPECTED_BYTES). */
+export function enoughToInspect(head: Buffer): boolean {
+	if (head.length < MIN_INSPECTED_BYTES) return false;
+	const format = detectImageFormat(head);
+	return format?.format !== 'jpeg' || imageDimensions(head, 'jpeg') !== undefined || head.length >= MAX_INSPECTED_BYTES;
+}
+
 /** Format and size of an image from its bytes (or their start); undefined when they are not an image. */
 export function inspectImage(bytes: Buffer): InspectedImage | undefined {
 	const format = detectImageFormat(bytes);

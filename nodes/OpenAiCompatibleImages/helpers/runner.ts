@@ -12,7 +12,7 @@ import { redactSecrets } from '../transport/errors';
 import { fileStem } from './images';
 import { runConcurrency, runSettings, type RunSettings } from './parameters';
 import { isToolCall, toolResultItem } from './toolResult';
-import { parseImageResponse, storeImage, type ParsedResponse } from './response';
+import { parseImageResponse, storeImage, StreamedImage, type ParsedResponse } from './response';
 
 /** One API call an item needs; an item asking for more images than a call returns needs several. */
 export interface PlannedCall {
@@ -105,6 +105,9 @@ async function sendCall(
 		maxRetries: settings.maxRetries,
 		retryMayBeProcessed: settings.retryMayBeProcessed,
 		maxResponseBytes: settings.maxResponseBytes,
+		images: call.images,
+		// Inline images are decoded into n8n's binary storage while the answer is read.
+		openImage: (newStream) => new StreamedImage(ctx, newStream),
 		gate,
 	});
 	const parse = call.parse ?? parseImageResponse;
@@ -112,14 +115,10 @@ async function sendCall(
 	// `usage` is what the whole call cost: it goes on the call's first image only, so that adding
 	// up `usage` over the output items gives what was billed.
 	const { usage, ...imageMeta } = redact(meta);
-	// The raw body and each image's base64 are dropped as soon as they are decoded, so a large
-	// image is held about once at a time, not three times over.
-	response.body = Buffer.alloc(0);
 	const output: OutputImage[] = [];
 	// Images of one call are fetched one after the other: the pool already bounds parallel work.
 	for (const [index, entry] of entries.entries()) {
 		const image = await storeImage(ctx, entry, itemIndex, settings);
-		entry.base64 = undefined;
 		const json: IDataObject = {
 			model: plan.model,
 			...(plan.prompt !== undefined ? { prompt: plan.prompt } : {}),

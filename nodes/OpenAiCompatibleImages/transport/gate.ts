@@ -145,3 +145,8 @@ export function accountGate(credentials: ICredentialDataDecryptedObject, concurr
 export function accountGateCount(): number {
 	return gates.size;
 }
+
+/** Forgets every gate: a test's runs then start as a fresh process's would. */
+export function forgetAccountGates(): void {
+	gates.clear();
+}
