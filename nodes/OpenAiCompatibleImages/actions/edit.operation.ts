@@ -26,6 +26,7 @@ import {
 	type ImageCheck,
 } from '../helpers/inputImages';
 import {
+	AS_GIVEN,
 	describe,
 	familyUnknownInEditor,
 	invalid,
@@ -264,7 +265,7 @@ function readChoice<T extends string>(
 	allowed: readonly T[],
 	fallback: T,
 ): T {
-	const raw = ctx.getNodeParameter(name, itemIndex, fallback);
+	const raw = ctx.getNodeParameter(name, itemIndex, fallback, AS_GIVEN);
 	if (allowed.includes(raw as T)) return raw as T;
 	throw invalid(ctx, itemIndex, `${label} must be one of ${allowed.join(', ')}, not ${describe(raw)}`, `Choose ${label} from the list.`);
 }
@@ -311,7 +312,7 @@ async function readInputs(
 	maskProperty: string,
 ): Promise<Array<BinaryImage | string>> {
 	const allowed: ImageSource[] = mode === 'json' ? ['binary', 'allBinary', 'urls'] : ['binary', 'allBinary'];
-	if (mode !== 'json' && ctx.getNodeParameter('imageSource', itemIndex, 'binary') === 'urls') {
+	if (mode !== 'json' && ctx.getNodeParameter('imageSource', itemIndex, 'binary', AS_GIVEN) === 'urls') {
 		throw invalid(ctx, itemIndex, 'Input Images "From Image URLs" needs Image Input Mode "URLs in JSON Body"', 'Set Image Input Mode to URLs in JSON Body, or take the images from binary properties.');
 	}
 	const source = readChoice(ctx, itemIndex, 'imageSource', 'Input Images', allowed, 'binary');
@@ -322,13 +323,13 @@ async function readInputs(
 	let field: string;
 	if (source === 'urls') {
 		field = 'Image URLs';
-		names = readList(ctx.getNodeParameter('imageUrls', itemIndex, ''), URL_SEPARATOR);
+		names = readList(ctx.getNodeParameter('imageUrls', itemIndex, '', AS_GIVEN), URL_SEPARATOR);
 	} else if (source === 'allBinary') {
 		field = 'Input Images';
 		names = binaryPropertiesOf(ctx, itemIndex).filter((name) => name !== maskProperty);
 	} else {
 		field = 'Input Binary Properties';
-		names = readList(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data'), /,/);
+		names = readList(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data', AS_GIVEN), /,/);
 	}
 	if (names.length === 0) {
 		throw invalid(
@@ -410,7 +411,7 @@ export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 			? 'json'
 			: readChoice<InputMode>(ctx, itemIndex, 'imageInputMode', 'Image Input Mode', ['upload', 'json'], 'upload');
 	const target = mode === 'json' && !chat ? jsonTarget(ctx, itemIndex, family) : undefined;
-	const maskProperty = String(ctx.getNodeParameter('maskBinaryPropertyName', itemIndex, '') ?? '').trim();
+	const maskProperty = String(ctx.getNodeParameter('maskBinaryPropertyName', itemIndex, '', AS_GIVEN) ?? '').trim();
 	const inputs = await readInputs(ctx, itemIndex, family, mode, maskProperty);
 	const mask = await readMask(ctx, itemIndex, family, maskProperty, target?.input, inputs[0]);
 

@@ -4,7 +4,7 @@ import { mainBodyFields } from '../description/bodyFields';
 import { countProperty } from '../description/common';
 import { forOperation, unsupportedNotice } from '../description/familyDisplay';
 import { appendFields, appendImage, inspectBinaryImage, readImageBytes } from '../helpers/inputImages';
-import { invalid, readRequest } from '../helpers/parameters';
+import { AS_GIVEN, invalid, readRequest } from '../helpers/parameters';
 import { ECHOED_FIELDS, pick, type ItemPlan } from '../helpers/runner';
 import { splitCount } from './generate.operation';
 
@@ -29,7 +29,7 @@ export const description: INodeProperties[] = [
 
 export async function plan(ctx: IExecuteFunctions, itemIndex: number): Promise<ItemPlan> {
 	const { model, family, n, fields, extra } = readRequest(ctx, itemIndex, 'variation');
-	const property = String(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data') ?? '').trim();
+	const property = String(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data', AS_GIVEN) ?? '').trim();
 	if (!property) {
 		throw invalid(ctx, itemIndex, 'Input Binary Property is empty', 'Enter the name of the binary property holding the image, e.g. data.');
 	}

@@ -155,8 +155,9 @@ function urlEntry(url: Buffer, images: readonly InlineImage[]): ImageEntry {
 
 /**
  * Finds the images in a text reply: Markdown images with a data: or http(s) URL (new-api's Gemini
- * channels, other gateways) and bare data:image URLs. Works on the raw JSON bytes, so a reply
- * carrying a 30 MB image is never turned into a string; the text around the images is.
+ * channels, other gateways) and bare data:image URLs. Works on the raw JSON bytes; in a long
+ * reply the data: images were already taken out while the answer was read (IMAGE_MARK stands in
+ * for each), so a reply carrying a 30 MB image is never held, only the text around it.
  */
 export function scanText(value: JsonText): ScannedText {
 	const raw = rawOf(value);

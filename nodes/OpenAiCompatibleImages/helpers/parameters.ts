@@ -41,8 +41,17 @@ export function describe(value: unknown): string {
 	return String(value);
 }
 
+/**
+ * For getNodeParameter: the value as given, without n8n's check against the description. That
+ * check finds the parameter by evaluating the display conditions of all its namesakes, each
+ * regular expression in a sandbox with a timeout (about 1 ms per call with this node's family
+ * conditions, the bulk of the node's time per item); this node has no parameter n8n would check
+ * (no validateType, no resource mapper), and checks every value itself.
+ */
+export const AS_GIVEN = { skipValidation: true } as const;
+
 export function options(ctx: IExecuteFunctions, itemIndex: number): IDataObject {
-	const value = ctx.getNodeParameter('options', itemIndex, {});
+	const value = ctx.getNodeParameter('options', itemIndex, {}, AS_GIVEN);
 	return value && typeof value === 'object' ? (value as IDataObject) : {};
 }
 
@@ -113,7 +122,7 @@ export function runConcurrency(ctx: IExecuteFunctions, itemCount: number): numbe
 }
 
 export function readModel(ctx: IExecuteFunctions, itemIndex: number): { model: string; family: ModelFamily } {
-	const raw = ctx.getNodeParameter('model', itemIndex, '', { extractValue: true });
+	const raw = ctx.getNodeParameter('model', itemIndex, '', { ...AS_GIVEN, extractValue: true });
 	const hint = 'Pick a model from the list or enter its ID, e.g. gpt-image-1 or dall-e-3.';
 	if (raw !== null && raw !== undefined && typeof raw !== 'string' && typeof raw !== 'number') {
 		throw invalid(ctx, itemIndex, `Model must be a model ID (text), got ${describe(raw)}`, `${hint} If it comes from an expression, make it resolve to the ID.`);
@@ -121,7 +130,7 @@ export function readModel(ctx: IExecuteFunctions, itemIndex: number): { model: s
 	// An expression may give a number; as an ID it is its text.
 	const model = raw === null || raw === undefined ? '' : String(raw).trim();
 	if (!model) throw invalid(ctx, itemIndex, `Model is required, got ${describe(raw)}`, hint);
-	const choice = String(ctx.getNodeParameter(MODEL_FAMILY, itemIndex, DETECT_FAMILY) ?? DETECT_FAMILY);
+	const choice = String(ctx.getNodeParameter(MODEL_FAMILY, itemIndex, DETECT_FAMILY, AS_GIVEN) ?? DETECT_FAMILY);
 	if (choice !== DETECT_FAMILY && !MODEL_FAMILIES.some((family) => family.id === choice)) {
 		throw invalid(ctx, itemIndex, `Model Family ${describe(choice)} is not known`, `Choose a Model Family from the list: ${MODEL_FAMILIES.map((family) => family.displayName).join(', ')}, or Detect From Model ID.`);
 	}
@@ -162,7 +171,7 @@ function longestPromptLimit(): string {
 }
 
 export function readPrompt(ctx: IExecuteFunctions, itemIndex: number, family: ModelFamily): string {
-	const raw = ctx.getNodeParameter('prompt', itemIndex, '');
+	const raw = ctx.getNodeParameter('prompt', itemIndex, '', AS_GIVEN);
 	if (typeof raw !== 'string' && typeof raw !== 'number') {
 		throw invalid(ctx, itemIndex, `Prompt must be text, got ${describe(raw)}`, 'Enter a prompt, or make sure the expression resolves to text.');
 	}
@@ -179,7 +188,7 @@ export function readPrompt(ctx: IExecuteFunctions, itemIndex: number, family: Mo
 }
 
 export function readCount(ctx: IExecuteFunctions, itemIndex: number, family: ModelFamily): number {
-	const raw = ctx.getNodeParameter('n', itemIndex, 1);
+	const raw = ctx.getNodeParameter('n', itemIndex, 1, AS_GIVEN);
 	const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
 	if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > family.maxImages) {
 		throw invalid(ctx, itemIndex, `Number of Images must be a whole number from 1 to ${family.maxImages}, not ${describe(raw)}`, `Set Number of Images to a value from 1 to ${family.maxImages}.`);
@@ -256,7 +265,7 @@ export function readBodyFields(
 		const rule = fieldRule(family, field, operation);
 		const main = BODY_FIELD_UI[field].main === true;
 		const raw = main
-			? ctx.getNodeParameter(mainParameterName(field, family, operation, strict), itemIndex, rule?.default ?? '')
+			? ctx.getNodeParameter(mainParameterName(field, family, operation, strict), itemIndex, rule?.default ?? '', AS_GIVEN)
 			: opts[field];
 		if (!rule) {
 			if (strict && main && raw !== undefined && raw !== null && raw !== '') {

@@ -268,12 +268,14 @@ export class JsonStreamReader {
 
 const DATA_IMAGE = Buffer.from('data:image/');
 const BASE64_MARK = Buffer.from(';base64,');
+/** Bytes of a long value that tell base64 from text: no text runs that long without a space or a sign. */
+const DECIDE_ON = 4096;
 /** How far from `data:image/` its `;base64,` may be. */
 const MAX_MEDIA_TYPE = 100;
 
 /**
  * Reads one long string value as it arrives. Its start decides what it is: a data: URL or base64
- * throughout (its first LIFT_AT bytes) makes it one image, decoded into a sink; anything else is
+ * throughout (its first DECIDE_ON bytes) makes it one image, decoded into a sink; anything else is
  * text, held, with each `data:image/...;base64,` URL inside decoded into a sink of its own (chat
  * answers with Markdown images) and replaced by IMAGE_MARK.
  */
@@ -304,7 +306,7 @@ class LongValueReader {
 				value.image = this.image;
 				raw = raw.subarray(comma + 1);
 				this.mode = 'image';
-			} else if (!isDataUrl && looksLikeBase64(raw.subarray(0, this.options.liftAt))) {
+			} else if (!isDataUrl && looksLikeBase64(raw.subarray(0, Math.min(this.options.liftAt, DECIDE_ON)))) {
 				this.startImage();
 				value.image = this.image;
 				this.mode = 'image';
