@@ -130,7 +130,7 @@ async function readJson(
 	return { body, json };
 }
 
-/** Parses a 2xx JSON body; a body that is not a JSON object is an upstream error too. */
+/** A 2xx answer's JSON object (parsed while it was read); a body that is not a JSON object is an upstream error too. */
 export function parseJsonBody(ctx: RequestContext, response: ApiResponse, itemIndex?: number): IDataObject {
 	const parsed = response.json;
 	if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as IDataObject;
