@@ -10,13 +10,19 @@ export type AttemptEnd = 'answered' | 'rateLimited' | 'failed';
  * where `limit` starts at the Concurrency option, drops on HTTP 429 to what the server was
  * handling when it refused (never below 1), and climbs back by one after twice `limit` answers in
  * a row that were not rate limited (never above the option): slowly, as each probe beyond the
- * server's limit costs one request a retry-after wait. Waiting attempts are served first come,
- * first served; a cancelled execution releases its waiters at once.
+ * server's limit costs one request a retry-after wait. A probe refused doubles the answers the
+ * next one waits for (up to 8 times), so a server with a fixed limit is probed ever more rarely.
+ * Waiting attempts are served first come, first served; a cancelled execution releases its
+ * waiters at once.
  */
 export class RequestGate {
 	private limit: number;
 	private inFlight = 0;
 	private successes = 0;
+	/** The limit was just raised: a 429 now means the server's limit was found again. */
+	private probing = false;
+	/** How many times twice `limit` answers the next climb waits for. */
+	private probeBackoff = 1;
 	private readonly waiting: Array<() => void> = [];
 	/** When the gate last let an attempt in or out (Date.now()), to forget idle gates. */
 	lastUsed = Date.now();
@@ -84,9 +90,14 @@ export class RequestGate {
 			// The server took what is still in flight, not this one.
 			this.limit = Math.max(1, Math.min(this.limit, this.inFlight));
 			this.successes = 0;
-		} else if (end === 'answered' && this.limit < this.max && ++this.successes >= 2 * this.limit) {
+			if (this.probing) this.probeBackoff = Math.min(8, this.probeBackoff * 2);
+			this.probing = false;
+		} else if (end === 'answered' && this.limit < this.max && ++this.successes >= 2 * this.limit * this.probeBackoff) {
+			// The last probe held (no 429 since): the next one comes as soon as ever.
+			if (this.probing) this.probeBackoff = 1;
 			this.limit++;
 			this.successes = 0;
+			this.probing = true;
 		}
 		this.admit();
 	}
