@@ -448,7 +448,15 @@ async function main() {
 		await startServer();
 		await server.setupOwner(OWNER);
 		await server.login();
-		for (const workflow of workflows.values()) await server.activateWorkflow(workflow.id);
+		// Activation checks the node's parameters, whose display conditions n8n evaluates with a
+		// 250 ms timeout per regular expression: on a busy machine that can fail once.
+		for (const workflow of workflows.values()) {
+			await server.activateWorkflow(workflow.id).catch(async (error) => {
+				log(`activating ${workflow.id} failed (${error.message.slice(0, 120)}), again`);
+				await new Promise((resolve) => setTimeout(resolve, 2000));
+				await server.activateWorkflow(workflow.id);
+			});
+		}
 
 		const results = [];
 		for (const workload of workloads) {
