@@ -28,7 +28,7 @@ const { askOf, chatCompletion, nativeAnswer } = require('./shapes');
  *   count?: number,
  *   format?: 'png' | 'jpeg' | 'webp' | 'gif', destroy?: boolean, hang?: boolean, truncate?: boolean, times?: number,
  *   only?: string, when?: (request: RecordedRequest) => boolean, redirect?: string, stall?: boolean, trickleMs?: number, blocked?: number,
- *   reset?: boolean, pauseUntil?: Promise<unknown>
+ *   reset?: boolean, pauseUntil?: Promise<unknown>, chunkBytes?: number
  * }} Behaviour
  * `count` answers with that many images whatever was asked (a provider that returns fewer);
  * `blocked` withholds the first that many of them in a native answer, as a safety filter does.
@@ -44,7 +44,8 @@ const { askOf, chatCompletion, nativeAnswer } = require('./shapes');
  * resets the connection (TCP RST); `stall` sends the headers and half the
  * body, then nothing more while keeping the connection open; `trickleMs` sends one byte per interval
  * for ever; `pauseUntil` sends half the body, waits for the promise, then sends the rest (to look
- * at the client while a body is half-way).
+ * at the client while a body is half-way). `chunkBytes` sends a `text` body in pieces of that many
+ * bytes, each written once the one before has gone out.
  */
 
 const DEFAULT_MODELS = [
@@ -362,7 +363,15 @@ async function startImageServer(options = {}) {
 			}
 			if (behaviour.text !== undefined) {
 				res.writeHead(status, { 'content-type': 'text/plain', ...headers });
-				return res.end(behaviour.text);
+				if (!behaviour.chunkBytes) return res.end(behaviour.text);
+				const text = Buffer.from(behaviour.text);
+				const size = behaviour.chunkBytes;
+				/** @param {number} start */
+				const writeFrom = (start) => {
+					if (start >= text.length || res.destroyed) return void res.end();
+					res.write(text.subarray(start, start + size), () => setImmediate(() => writeFrom(start + size)));
+				};
+				return writeFrom(0);
 			}
 			return sendJson(res, status, behaviour.json ?? errorBody(`Simulated HTTP ${status}`), headers);
 		}

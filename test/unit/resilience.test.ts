@@ -2,6 +2,7 @@
  * Throughput, retries, timeouts and cancellation, proven against the loopback server through
  * n8n-core's real execution context and HTTP layer.
  */
+import { forgetAccountGates } from '../../nodes/OpenAiCompatibleImages/transport/gate';
 import { startImageServer } from '../server/image-server';
 import { encodeImage, renderPromptImage } from '../server/images';
 import { binaryBytes, runNode } from '../harness/n8n';
@@ -26,6 +27,8 @@ afterAll(async () => {
 	await server.close();
 });
 beforeEach(() => {
+	// Each test starts without the rate limit an earlier one taught the credential's shared gate.
+	forgetAccountGates();
 	server.reset();
 	server.setLatency(0);
 });

@@ -141,7 +141,7 @@ const RUN_OPTIONS: INodeProperties[] = [
 		default: 128,
 		typeOptions: { minValue: 1, maxValue: 4096, numberPrecision: 0 },
 		description:
-			'The largest API answer, and the largest downloaded image, the node reads. It stops there with an error, so that a broken or hostile server cannot fill n8n\'s memory. 128 MB holds ten large GPT image PNGs as base64.',
+			'The largest image the node reads, inline or downloaded; a whole answer may be this much per image asked for. It stops there with an error, so that a broken or hostile server cannot make n8n read and store without end. Images are streamed into n8n\'s binary storage, not held in memory.',
 	},
 	{
 		displayName: 'Put All Images in One Item',

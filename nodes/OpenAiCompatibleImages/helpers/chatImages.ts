@@ -6,8 +6,8 @@
  */
 import { NodeApiError, type IDataObject, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
 
-import { LongString } from '../transport/json';
-import { throwIfErrorBody, type ImageEntry, type ParsedResponse } from './response';
+import { IMAGE_MARK, LongString, type InlineImage } from '../transport/json';
+import { inlineOr, throwIfErrorBody, type ImageEntry, type ParsedResponse } from './response';
 
 /** What a chat-completions image request is made of. */
 export interface ChatImageRequest {
@@ -38,9 +38,9 @@ type JsonText = string | LongString;
 const isText = (value: unknown): value is JsonText =>
 	value instanceof LongString || (typeof value === 'string' && value !== '');
 
-/** A JSON string value's raw bytes as they stood in the answer (escapes unresolved). */
+/** A JSON string value's raw bytes as they stood in the answer (escapes unresolved; a long value's images taken out). */
 function rawOf(value: JsonText): Buffer {
-	return value instanceof LongString ? value.raw : Buffer.from(JSON.stringify(value).slice(1, -1));
+	return value instanceof LongString ? (value.text ?? Buffer.alloc(0)) : Buffer.from(JSON.stringify(value).slice(1, -1));
 }
 
 /** Raw JSON string bytes as text: escapes resolved. */
@@ -50,15 +50,15 @@ function decodeRaw(raw: Buffer): string {
 
 /** Whether an image value is a URL (data: or with a scheme), not bare base64. */
 function isUrl(value: JsonText): boolean {
-	const start = value instanceof LongString ? value.raw.toString('latin1', 0, 16) : value.trim().slice(0, 16);
+	const start = value instanceof LongString ? value.head.toString('latin1', 0, 16) : value.trim().slice(0, 16);
 	return /^(data:|[a-z][a-z0-9+.-]*:\\?\/)/i.test(start);
 }
 
 /** An image value: a data: URL, an http(s) URL, or bare base64 (always so when `base64`). */
 function entryOf(value: unknown, base64 = false): ImageEntry | undefined {
 	if (!isText(value)) return undefined;
-	if (base64 || !isUrl(value)) return { base64: value };
-	return { url: value instanceof LongString ? value : value.trim() };
+	if (base64 || !isUrl(value)) return inlineOr(value, { base64: value });
+	return inlineOr(value, { url: value instanceof LongString ? value : value.trim() });
 }
 
 const asObject = (value: unknown): IDataObject | undefined =>
@@ -146,19 +146,22 @@ function markdownImage(raw: Buffer, start: number): { url: Buffer; end: number }
 	return { url, end: end + 1 };
 }
 
-/** An image URL found in raw text bytes: data: URLs stay bytes (they may be megabytes), web URLs become text. */
-function urlEntry(url: Buffer): ImageEntry {
-	if (url.toString('latin1', 0, 5).toLowerCase() === 'data:') return { url: new LongString(url) };
-	return { url: decodeRaw(url) };
+/** An image URL found in raw text bytes; IMAGE_MARK stands for an image taken out of a long value (`images`). */
+function urlEntry(url: Buffer, images: readonly InlineImage[]): ImageEntry {
+	const text = decodeRaw(url);
+	const taken = text.startsWith(IMAGE_MARK) ? images[Number(text.slice(IMAGE_MARK.length))] : undefined;
+	return taken ? { inline: taken } : { url: text };
 }
 
 /**
  * Finds the images in a text reply: Markdown images with a data: or http(s) URL (new-api's Gemini
- * channels, other gateways) and bare data:image URLs. Works on the raw JSON bytes, so a reply
- * carrying a 30 MB image is never turned into a string; the text around the images is.
+ * channels, other gateways) and bare data:image URLs. Works on the raw JSON bytes; in a long
+ * reply the data: images were already taken out while the answer was read (IMAGE_MARK stands in
+ * for each), so a reply carrying a 30 MB image is never held, only the text around it.
  */
 export function scanText(value: JsonText): ScannedText {
 	const raw = rawOf(value);
+	const taken = value instanceof LongString ? value.images : [];
 	const images: ImageEntry[] = [];
 	const pieces: Buffer[] = [];
 	let copied = 0;
@@ -178,7 +181,7 @@ export function scanText(value: JsonText): ScannedText {
 			position = next + 2;
 			continue;
 		}
-		images.push(urlEntry(found.url));
+		images.push(urlEntry(found.url, taken));
 		pieces.push(raw.subarray(copied, next));
 		copied = found.end;
 		position = found.end;
@@ -194,6 +197,7 @@ export function scanText(value: JsonText): ScannedText {
 
 /** The same image given twice (a gateway that puts it in `images` and in the Markdown). */
 function sameImage(a: ImageEntry, b: ImageEntry): boolean {
+	if (a.inline || b.inline) return a.inline !== undefined && b.inline !== undefined && a.inline.sameAs(b.inline);
 	const valueOf = (entry: ImageEntry) => entry.url ?? entry.base64;
 	const [x, y] = [valueOf(a), valueOf(b)];
 	return x !== undefined && y !== undefined && x.length === y.length && rawOf(x).equals(rawOf(y));

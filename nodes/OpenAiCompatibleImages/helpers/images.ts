@@ -1,5 +1,7 @@
 /** File names for images; what the bytes are is read in transport/imageFormat.ts. */
 export {
+	MAX_INSPECTED_BYTES,
+	enoughToInspect,
 	detectImageFormat,
 	imageDimensions,
 	inspectImage,

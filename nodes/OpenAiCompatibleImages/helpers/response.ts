@@ -8,8 +8,10 @@ import {
 
 import { downloadImage, type DownloadSettings } from '../transport/download';
 import { decodeErrorBody } from '../transport/errors';
-import { LongString, decodeBase64Bytes } from '../transport/json';
-import { inspectImage, notAnImage, type StoredImage } from './images';
+import { InlineImage, LongString, type ImageSink } from '../transport/json';
+import type { PushStream } from '../transport/stream';
+import { GifFrameCounter } from '../transport/imageFormat';
+import { enoughToInspect, inspectImage, notAnImage, type StoredImage } from './images';
 
 /** One image of a provider response, before its bytes are fetched. */
 export interface ImageEntry {
@@ -17,6 +19,8 @@ export interface ImageEntry {
 	base64?: string | LongString;
 	/** URL to download, or a data: URL. */
 	url?: string | LongString;
+	/** An inline image already decoded into storage while the answer was read. */
+	inline?: InlineImage;
 	revisedPrompt?: string;
 	/** OpenAI's ID of the generation (gpt-image-2 and later). */
 	generationId?: string;
@@ -34,9 +38,14 @@ function nonEmpty(value: unknown): string | undefined {
 	return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
-/** Image data: a string, or a long value left in the response bytes (see transport/json.ts). */
+/** Image data: a string, or a long value taken out of the answer (see transport/json.ts). */
 function imageData(value: unknown): string | LongString | undefined {
 	return value instanceof LongString ? value : nonEmpty(value);
+}
+
+/** An entry for image data: one decoded while the answer was read, else the value itself. */
+export function inlineOr(value: string | LongString, entry: ImageEntry): ImageEntry {
+	return value instanceof LongString && value.image ? { ...entry, base64: undefined, url: undefined, inline: value.image } : entry;
 }
 
 /** An answer that is HTTP 200 but says it failed (`{error: {...}}`, gateways do this) throws its error. */
@@ -72,13 +81,15 @@ export function parseImageResponse(
 	// and Stability routes) is skipped; the item keeps the images that came, and says how many.
 	const entries = list.flatMap((raw: unknown): ImageEntry[] => {
 		const item = (raw && typeof raw === 'object' ? raw : {}) as IDataObject;
-		const entry: ImageEntry = {
-			base64: imageData(item.b64_json) ?? imageData(item.base64) ?? imageData(item.b64),
-			url: imageData(item.url) ?? imageData(item.image_url),
+		const base64 = imageData(item.b64_json) ?? imageData(item.base64) ?? imageData(item.b64);
+		const url = imageData(item.url) ?? imageData(item.image_url);
+		const entry: ImageEntry = inlineOr(base64 ?? url ?? '', {
+			base64,
+			url,
 			revisedPrompt: nonEmpty(item.revised_prompt),
 			generationId: nonEmpty(item.generation_id),
-		};
-		return entry.base64 || entry.url ? [entry] : [];
+		});
+		return entry.base64 || entry.url || entry.inline ? [entry] : [];
 	});
 	if (entries.length === 0) {
 		throw new NodeApiError(ctx.getNode(), body as JsonObject, {
@@ -94,24 +105,18 @@ export function parseImageResponse(
 	return { entries, meta };
 }
 
-function decodeBase64(ctx: IExecuteFunctions, data: string | LongString, itemIndex: number): Buffer {
-	const invalid = () =>
-		new NodeOperationError(ctx.getNode(), 'The provider returned image data that is not valid base64', {
-			itemIndex,
-		});
-	if (data instanceof LongString) {
-		const start = data.startsWithIgnoringCase('data:') ? data.raw.indexOf(',') + 1 : 0;
-		const bytes = decodeBase64Bytes(data.raw.subarray(start));
-		if (!bytes) throw invalid();
-		return bytes;
-	}
+const notBase64 = (ctx: IExecuteFunctions, itemIndex: number) =>
+	new NodeOperationError(ctx.getNode(), 'The provider returned image data that is not valid base64', { itemIndex });
+
+/** Short base64 (under 64 KB: long values are decoded while the answer is read), or a data: URL's. */
+function decodeBase64(ctx: IExecuteFunctions, data: string, itemIndex: number): Buffer {
 	const payload = /^data:/i.test(data) ? data.slice(data.indexOf(',') + 1) : data;
 	// Node skips characters outside the alphabet instead of failing, so a result shorter than the
 	// text promises means whitespace (fine) or garbage; only then is the text checked in full.
 	const bytes = Buffer.from(payload, 'base64');
 	const padding = payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0;
 	if (bytes.length === Math.floor((payload.length * 3) / 4) - padding) return bytes;
-	if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(payload.replace(/\s+/g, ''))) throw invalid();
+	if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(payload.replace(/\s+/g, ''))) throw notBase64(ctx, itemIndex);
 	return bytes;
 }
 
@@ -124,9 +129,111 @@ async function storeBytes(ctx: IExecuteFunctions, bytes: Buffer, itemIndex: numb
 	return { ...image, binary };
 }
 
+/** What became of an inline image: stored, or why not. */
+type InlineOutcome = { stored: StoredImage } | { notBase64: true } | { notAnImage: Buffer } | { failed: Error };
+
+/**
+ * An inline image decoded into n8n's binary storage while the answer is read: its first bytes are
+ * checked (is it an image, which type and size), then the rest streams on into storage (a file in
+ * n8n's default filesystem mode), so that no image is held in memory whole. An image that is cut
+ * off or fails is dropped by the storage, never shown.
+ */
+export class StreamedImage implements ImageSink {
+	private head: Buffer[] = [];
+	private headLength = 0;
+	private stream?: PushStream;
+	/** A GIF's frames, counted as its bytes go by. */
+	private gif?: GifFrameCounter;
+	private outcome?: Promise<InlineOutcome>;
+	private settled?: InlineOutcome;
+	/** No stream to be had: the image is collected whole, and stored at its end. */
+	private collecting = false;
+
+	/** `newStream` gives a stream for the storage to read (undefined: the image is collected, then stored). */
+	constructor(
+		private readonly ctx: IExecuteFunctions,
+		private readonly newStream: () => PushStream | undefined,
+	) {}
+
+	write(bytes: Buffer): Promise<void> | void {
+		if (this.settled) return;
+		if (this.stream) {
+			this.gif?.push(bytes);
+			return this.stream.push(bytes);
+		}
+		this.head.push(bytes);
+		this.headLength += bytes.length;
+		if (this.collecting) return;
+		const head = this.head.length === 1 ? bytes : Buffer.concat(this.head, this.headLength);
+		this.head = [head];
+		if (enoughToInspect(head)) this.start(head, false);
+	}
+
+	end(): void {
+		if (this.settled) return;
+		if (this.stream) return this.stream.end();
+		const whole = Buffer.concat(this.head, this.headLength);
+		this.head = [];
+		this.start(whole, true);
+	}
+
+	fail(reason: 'invalidBase64' | Error): void {
+		if (this.settled) return;
+		this.settled = reason === 'invalidBase64' ? { notBase64: true } : { failed: reason };
+		this.head = [];
+		this.stream?.fail(reason === 'invalidBase64' ? new Error('The image data is not valid base64') : reason);
+	}
+
+	/** Starts storing: the whole image, or its start and then the rest as a stream. */
+	private start(head: Buffer, whole: boolean): void {
+		const image = inspectImage(head);
+		if (!image) {
+			this.settled = { notAnImage: Buffer.from(head.subarray(0, 64)) };
+			this.head = [];
+			return;
+		}
+		let data: Buffer | PushStream['readable'] = head;
+		if (image.format.format === 'gif' && !whole) {
+			this.gif = new GifFrameCounter();
+			this.gif.push(head);
+		}
+		if (!whole) {
+			this.stream = this.newStream();
+			if (!this.stream) {
+				this.collecting = true;
+				return;
+			}
+			void this.stream.push(head);
+			this.head = [];
+			data = this.stream.readable;
+		}
+		this.outcome = this.ctx.helpers.prepareBinaryData(data, 'image', image.format.mimeType).then(
+			(binary): InlineOutcome => {
+				binary.fileExtension = image.format.extension;
+				const frames = this.gif?.complete ? this.gif.frames : image.frames;
+				return { stored: { ...image, ...(frames !== undefined ? { frames } : {}), binary } };
+			},
+			(error: Error): InlineOutcome => ({ failed: error }),
+		);
+	}
+
+	async done(): Promise<void> {
+		await this.outcome;
+	}
+
+	/** The stored image, or the error saying why there is none. */
+	async stored(itemIndex: number): Promise<StoredImage> {
+		const outcome = this.settled ?? (await this.outcome) ?? { failed: new Error('The image never ended') };
+		if ('stored' in outcome) return outcome.stored;
+		if ('notBase64' in outcome) throw notBase64(this.ctx, itemIndex);
+		if ('notAnImage' in outcome) throw notAnImage(this.ctx, outcome.notAnImage, itemIndex);
+		throw new NodeOperationError(this.ctx.getNode(), `Storing the image failed: ${outcome.failed.message}`, { itemIndex });
+	}
+}
+
 /**
  * The image of one response entry, stored in n8n's binary storage: decoded from base64 or a
- * data: URL, or downloaded (see transport/download.ts).
+ * data: URL (long ones while the answer was read), or downloaded (see transport/download.ts).
  */
 export async function storeImage(
 	ctx: IExecuteFunctions,
@@ -134,13 +241,17 @@ export async function storeImage(
 	itemIndex: number,
 	settings: DownloadSettings,
 ): Promise<StoredImage> {
-	if (entry.base64) return await storeBytes(ctx, decodeBase64(ctx, entry.base64, itemIndex), itemIndex);
-	if (entry.url instanceof LongString) {
-		if (!entry.url.startsWithIgnoringCase('data:')) {
-			throw new NodeOperationError(ctx.getNode(), 'The provider returned an image URL that is too long to be a web address', { itemIndex });
-		}
-		return await storeBytes(ctx, decodeBase64(ctx, entry.url, itemIndex), itemIndex);
+	if (entry.inline) {
+		if (!(entry.inline.sink instanceof StreamedImage)) throw new NodeOperationError(ctx.getNode(), 'The image was not stored', { itemIndex });
+		return await entry.inline.sink.stored(itemIndex);
 	}
+	// Long values that are not one image: text where base64 was expected, or a URL of 64 KB and more.
+	if (entry.base64 instanceof LongString) throw notBase64(ctx, itemIndex);
+	if (entry.url instanceof LongString) {
+		if (entry.url.startsWithIgnoringCase('data:')) throw notBase64(ctx, itemIndex);
+		throw new NodeOperationError(ctx.getNode(), 'The provider returned an image URL that is too long to be a web address', { itemIndex });
+	}
+	if (entry.base64) return await storeBytes(ctx, decodeBase64(ctx, entry.base64, itemIndex), itemIndex);
 	const url = entry.url as string;
 	if (/^data:/i.test(url)) return await storeBytes(ctx, decodeBase64(ctx, url, itemIndex), itemIndex);
 	return await downloadImage(ctx, url, itemIndex, settings);

@@ -7,13 +7,13 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { apiRequest, credentialSecrets, parseJsonBody, RequestGate, throwIfCancelled } from '../transport';
+import { accountGate, apiRequest, credentialSecrets, credentialsOf, parseJsonBody, throwIfCancelled, type RequestGate } from '../transport';
 import { redactSecrets } from '../transport/errors';
 import { fileStem } from './images';
 import { explainRetired } from './retired';
 import { runConcurrency, runSettings, type RunSettings } from './parameters';
 import { isToolCall, toolResultItem } from './toolResult';
-import { parseImageResponse, storeImage, type ParsedResponse } from './response';
+import { parseImageResponse, storeImage, StreamedImage, type ParsedResponse } from './response';
 
 /** One API call an item needs; an item asking for more images than a call returns needs several. */
 export interface PlannedCall {
@@ -97,7 +97,7 @@ async function sendCall(
 	plan: ItemPlan,
 	call: PlannedCall,
 	redact: Redact,
-	gate: RequestGate,
+	gate: RequestGate | undefined,
 ): Promise<OutputImage[]> {
 	const response = await apiRequest(ctx, {
 		method: 'POST',
@@ -109,6 +109,9 @@ async function sendCall(
 		maxRetries: settings.maxRetries,
 		retryMayBeProcessed: settings.retryMayBeProcessed,
 		maxResponseBytes: settings.maxResponseBytes,
+		images: call.images,
+		// Inline images are decoded into n8n's binary storage while the answer is read.
+		openImage: (newStream) => new StreamedImage(ctx, newStream),
 		gate,
 	});
 	const parse = call.parse ?? parseImageResponse;
@@ -117,14 +120,10 @@ async function sendCall(
 	// others, see withSameKeys), so that adding up `usage` over the output items gives what was billed.
 	const { text, ...sent } = meta;
 	const { usage, ...imageMeta }: IDataObject = { ...(text !== undefined ? { text } : {}), ...redact(sent) };
-	// The raw body and each image's base64 are dropped as soon as they are decoded, so a large
-	// image is held about once at a time, not three times over.
-	response.body = Buffer.alloc(0);
 	const output: OutputImage[] = [];
 	// Images of one call are fetched one after the other: the pool already bounds parallel work.
 	for (const [index, entry] of entries.entries()) {
 		const image = await storeImage(ctx, entry, itemIndex, settings);
-		entry.base64 = undefined;
 		const json: IDataObject = {
 			model: plan.model,
 			...(plan.prompt !== undefined ? { prompt: plan.prompt } : {}),
@@ -251,8 +250,13 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	const items = ctx.getInputData();
 	if (items.length === 0) return [];
 	const concurrency = runConcurrency(ctx, items.length);
-	// Lowers the requests in flight when the server rate-limits, and raises them again (see gate.ts).
-	const gate = new RequestGate(concurrency);
+	// Lowers the requests in flight when the server rate-limits, and raises them again; shared with
+	// every other execution of the same account in this process (see gate.ts).
+	// Without usable credentials there is no account: each call then fails on them, item by item.
+	const gate = await credentialsOf(ctx).then(
+		(credentials) => accountGate(credentials, concurrency),
+		() => undefined,
+	);
 	const continueOnFail = ctx.continueOnFail();
 	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
 	const toolCall = isToolCall(ctx);

@@ -1,7 +1,7 @@
 /** Image downloads: the image URLs a provider answers with, fetched into n8n's binary storage. */
 import { NodeApiError, NodeOperationError, type IExecuteFunctions, type IHttpRequestOptions, type JsonObject } from 'n8n-workflow';
 
-import { detectImageFormat, imageDimensions, inspectImage, notAnImage, type StoredImage } from './imageFormat';
+import { enoughToInspect, inspectImage, MAX_INSPECTED_BYTES, notAnImage, type StoredImage } from './imageFormat';
 import { isPrivateAddress } from './addresses';
 import { endpointFor } from './endpoint';
 import { decodeErrorBody } from './errors';
@@ -9,18 +9,6 @@ import { failureReason, ssrfBlocked, tooLargeError } from './failures';
 import { afterAttempts, sendWithRetries } from './retry';
 import { destroyOnAbort, ERROR_BODY_BYTES, limitStream, peekStream, readAtMost, type BodyStream } from './stream';
 import type { ApiResponse } from './types';
-
-/** Bytes of a download read before storing it: enough for the type and for most image headers. */
-const MIN_PEEK_BYTES = 64;
-/** A JPEG's size sits after its metadata segments; beyond this much it is left out. */
-const MAX_PEEK_BYTES = 512 * 1024;
-
-/** Whether the start of a download tells all the node wants to know before storing it. */
-function headerRead(head: Buffer): boolean {
-	if (head.length < MIN_PEEK_BYTES) return false;
-	const format = detectImageFormat(head);
-	return format?.format !== 'jpeg' || imageDimensions(head, 'jpeg') !== undefined;
-}
 
 /** What a download needs to know of the node's options. */
 export interface DownloadSettings {
@@ -217,7 +205,7 @@ export async function downloadImage(
 		try {
 			if (answer.statusCode >= 300) return { ...answer, fromPrivateHost, body: fromPrivateHost ? Buffer.alloc(0) : await readAtMost(stream, ERROR_BODY_BYTES) };
 			if (Number(answer.headers['content-length']) > maxResponseBytes) return { ...answer, body: Buffer.alloc(0), tooLarge: true };
-			const { head, ended } = await peekStream(stream, headerRead, MAX_PEEK_BYTES);
+			const { head, ended } = await peekStream(stream, enoughToInspect, MAX_INSPECTED_BYTES);
 			const image = inspectImage(head);
 			if (!image) return { ...answer, fromPrivateHost, body: fromPrivateHost ? Buffer.alloc(0) : head };
 			if (head.length > maxResponseBytes) return { ...answer, body: Buffer.alloc(0), tooLarge: true };

@@ -71,12 +71,16 @@ function redirectError(
 	});
 }
 
-/** The error for an answer or download that passed the size limit (not retried: it would again). */
-export function tooLargeError(ctx: RequestContext, what: string, maxBytes: number, itemIndex?: number): NodeApiError {
+/**
+ * The error for an answer or download that passed the size limit (not retried: it would again);
+ * `times`: an answer may be the Max Response Size once per image asked for.
+ */
+export function tooLargeError(ctx: RequestContext, what: string, maxBytes: number, itemIndex?: number, times = 1): NodeApiError {
 	const limit = `${Math.round((maxBytes / 1024 / 1024) * 100) / 100} MB`;
+	const passed = times > 1 ? `${times} × the Max Response Size of ${limit} (${times} images asked for)` : `the Max Response Size of ${limit}`;
 	return new NodeApiError(ctx.getNode(), { message: `larger than ${limit}` } as JsonObject, {
-		message: `${what} is larger than the Max Response Size of ${limit}`,
-		description: `The node stopped reading at ${limit}, so that n8n's memory stays bounded. If the provider really sends images this large (or many large images in one answer), raise the option Max Response Size (MB); otherwise check the Base URL and the provider: a server that sends without end looks like this.`,
+		message: `${what} is larger than ${passed}`,
+		description: `The node stopped reading there, so that a server cannot make n8n read and store without end. If the provider really sends images this large, raise the option Max Response Size (MB); otherwise check the Base URL and the provider: a server that sends without end looks like this.`,
 		itemIndex,
 	});
 }

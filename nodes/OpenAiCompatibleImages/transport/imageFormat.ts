@@ -128,33 +128,72 @@ export function imageDimensions(bytes: Buffer, format: ImageFormat['format']): D
 }
 
 /**
- * The frames of a complete GIF (its image descriptors), walking the blocks; undefined when the
- * bytes end before the trailer (a partial file says nothing of the count).
+ * Counts the frames (image descriptors) of a GIF fed in chunks, walking its blocks without keeping
+ * them, so a streamed GIF's frames are known once its last chunk went by. `frames` is meaningful
+ * when `complete` (the trailer was reached); a malformed or cut-off GIF stays incomplete.
  */
-export function gifFrameCount(bytes: Buffer): number | undefined {
-	const colorTable = (flags: number) => (flags & 0x80 ? 3 * 2 ** ((flags & 0x07) + 1) : 0);
-	/** Skips data sub-blocks (a length byte each, 0 ends them). */
-	const skipSubBlocks = (offset: number) => {
-		while (offset < bytes.length && bytes[offset] !== 0) offset += bytes[offset] + 1;
-		return offset + 1;
-	};
-	if (bytes.length < 13) return undefined;
-	let offset = 13 + colorTable(bytes[10]);
-	let frames = 0;
-	while (offset < bytes.length) {
-		const block = bytes[offset];
-		if (block === 0x3b) return frames;
-		if (block === 0x21) {
-			offset = skipSubBlocks(offset + 2);
-		} else if (block === 0x2c) {
-			if (offset + 10 > bytes.length) return undefined;
-			frames++;
-			offset = skipSubBlocks(offset + 10 + colorTable(bytes[offset + 9]) + 1);
-		} else {
-			return undefined;
+export class GifFrameCounter {
+	frames = 0;
+	complete = false;
+	private state: 'header' | 'skip' | 'block' | 'label' | 'subBlock' | 'descriptor' | 'stop' = 'header';
+	private collected: number[] = [];
+	private toSkip = 0;
+	private afterSkip: 'block' | 'subBlock' = 'block';
+
+	private static colorTable(flags: number): number {
+		return flags & 0x80 ? 3 * 2 ** ((flags & 0x07) + 1) : 0;
+	}
+
+	private skip(bytes: number, then: 'block' | 'subBlock'): void {
+		this.toSkip = bytes;
+		this.afterSkip = then;
+		this.state = bytes > 0 ? 'skip' : then;
+	}
+
+	push(bytes: Uint8Array): void {
+		let index = 0;
+		while (index < bytes.length && this.state !== 'stop') {
+			if (this.state === 'skip') {
+				const step = Math.min(this.toSkip, bytes.length - index);
+				index += step;
+				this.toSkip -= step;
+				if (this.toSkip === 0) this.state = this.afterSkip;
+				continue;
+			}
+			const byte = bytes[index++];
+			if (this.state === 'header' || this.state === 'descriptor') {
+				this.collected.push(byte);
+				if (this.state === 'header' && this.collected.length === 13) {
+					this.skip(GifFrameCounter.colorTable(this.collected[10]), 'block');
+					this.collected = [];
+				} else if (this.state === 'descriptor' && this.collected.length === 9) {
+					this.frames++;
+					// The local colour table, then the LZW code size byte, then the data sub-blocks.
+					this.skip(GifFrameCounter.colorTable(this.collected[8]) + 1, 'subBlock');
+					this.collected = [];
+				}
+			} else if (this.state === 'block') {
+				if (byte === 0x21) this.state = 'label';
+				else if (byte === 0x2c) this.state = 'descriptor';
+				else {
+					this.complete = byte === 0x3b;
+					this.state = 'stop';
+				}
+			} else if (this.state === 'label') {
+				this.state = 'subBlock';
+			} else if (this.state === 'subBlock') {
+				if (byte === 0) this.state = 'block';
+				else this.skip(byte, 'subBlock');
+			}
 		}
 	}
-	return undefined;
+}
+
+/** The frames of a complete GIF, or undefined when the bytes end before its trailer. */
+export function gifFrameCount(bytes: Buffer): number | undefined {
+	const counter = new GifFrameCounter();
+	counter.push(bytes);
+	return counter.complete ? counter.frames : undefined;
 }
 
 /** Facts about image bytes (format, dimensions, frames of a GIF), checked before they are stored. */
@@ -170,6 +209,22 @@ export interface StoredImage extends InspectedImage {
 	binary: IBinaryData;
 	/** The http(s) URL the image came from, when it was downloaded. */
 	sourceUrl?: string;
+}
+
+/** Bytes of an image read before storing it: enough for the type and for most image headers. */
+const MIN_INSPECTED_BYTES = 64;
+/** A JPEG's size sits after its metadata segments; beyond this much it is left out. */
+export const MAX_INSPECTED_BYTES = 512 * 1024;
+
+/** Whether the start of an image tells all the node wants to know before storing it (up to MAX_INSPECTED_BYTES). */
+export function enoughToInspect(head: Buffer): boolean {
+	if (head.length < MIN_INSPECTED_BYTES) return false;
+	if (head.length >= MAX_INSPECTED_BYTES) return true;
+	const format = detectImageFormat(head)?.format;
+	if (format === 'jpeg') return imageDimensions(head, 'jpeg') !== undefined;
+	// An SVG's size is in its opening tag, which may come after a prolog: wait for the tag's end.
+	if (format === 'svg') return svgOpenTag(head)?.endsWith('>') === true || head.length >= SVG_HEAD;
+	return true;
 }
 
 /** Format and size of an image from its bytes (or their start); undefined when they are not an image. */

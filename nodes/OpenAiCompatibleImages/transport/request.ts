@@ -9,9 +9,9 @@ import { CREDENTIAL_NAME } from '../../../credentials/OpenAiCompatibleImagesApi.
 import { credentialsOf, endpointFor, type RequestContext } from './endpoint';
 import { decodeErrorBody } from './errors';
 import { baseUrlHint, tooLargeError, upstreamError } from './failures';
-import { parseJsonWithLongStrings } from './json';
+import { AnswerTooLarge, JsonStreamReader } from './json';
 import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, sendWithRetries } from './retry';
-import { destroyOnAbort, ERROR_BODY_BYTES, readAtMost, readWhole, type BodyStream } from './stream';
+import { destroyOnAbort, ERROR_BODY_BYTES, pushStreamLike, readAtMost, type BodyStream } from './stream';
 import { DEFAULT_MAX_RESPONSE_BYTES, header, type ApiRequest, type ApiResponse } from './types';
 
 /**
@@ -22,6 +22,7 @@ import { DEFAULT_MAX_RESPONSE_BYTES, header, type ApiRequest, type ApiResponse }
 export async function apiRequest(ctx: RequestContext, request: ApiRequest): Promise<ApiResponse> {
 	const timeout = request.timeout ?? DEFAULT_TIMEOUT_MS;
 	const maxBytes = request.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+	const answerLimit = maxBytes * Math.max(1, request.images ?? 1);
 	const endpoint = await endpointFor(ctx, request.path, request.model);
 	const isJsonBody = request.body !== undefined && !(request.body instanceof FormData);
 	// Fresh options per attempt: n8n's authentication writes into the ones it gets.
@@ -50,31 +51,89 @@ export async function apiRequest(ctx: RequestContext, request: ApiRequest): Prom
 		})) as Omit<ApiResponse, 'body'> & { body: BodyStream };
 		const stopWatching = destroyOnAbort(answer.body, signal);
 		try {
-			// An error answer is shown by its start; a 2xx answer is read whole, up to the size limit.
+			// An error answer is shown by its start; a 2xx answer is parsed as it arrives, up to the size limits.
 			if (answer.statusCode >= 300) return { ...answer, body: await readAtMost(answer.body, ERROR_BODY_BYTES) };
-			const body = await readWhole(answer.body, maxBytes, answer.headers['content-length']);
-			return body ? { ...answer, body } : { ...answer, body: Buffer.alloc(0), tooLarge: true };
+			if (Number(answer.headers['content-length']) > answerLimit) {
+				answer.body.destroy();
+				return { ...answer, body: Buffer.alloc(0), tooLarge: 'answer' };
+			}
+			return { ...answer, ...(await readJson(answer.body, answerLimit, maxBytes, request.openImage)) };
 		} finally {
 			stopWatching();
 		}
 	};
 	const repeatProcessed = request.method === 'GET' || request.retryMayBeProcessed === true;
 	const outcome = await sendWithRetries(ctx, request.maxRetries ?? DEFAULT_MAX_RETRIES, request.itemIndex, send, timeout, repeatProcessed, request.gate);
-	if (outcome.response?.tooLarge) {
-		throw tooLargeError(ctx, `The answer from ${new URL(endpoint.url).host}`, maxBytes, request.itemIndex);
+	const tooLarge = outcome.response?.tooLarge;
+	if (tooLarge) {
+		const host = new URL(endpoint.url).host;
+		if (tooLarge === 'image') throw tooLargeError(ctx, `An image in the answer from ${host}`, maxBytes, request.itemIndex);
+		const times = tooLarge === 'answer' ? Math.max(1, request.images ?? 1) : 1;
+		throw tooLargeError(ctx, `The answer from ${host}`, maxBytes, request.itemIndex, times);
 	}
 	if (outcome.response && outcome.response.statusCode < 300) return { ...outcome.response, endpoint };
 	throw upstreamError(ctx, endpoint, request, outcome, timeout);
 }
 
-/** Parses a 2xx JSON body; a body that is not a JSON object is an upstream error too. */
-export function parseJsonBody(ctx: RequestContext, response: ApiResponse, itemIndex?: number): IDataObject {
-	try {
-		const parsed = parseJsonWithLongStrings(response.body);
-		if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as IDataObject;
-	} catch {
-		// handled below
+/**
+ * A 2xx answer, parsed as it arrives: inline images go to `openImage`'s sinks (and on into n8n's
+ * binary storage) while they are read, and only the rest of the document is held. Stops at
+ * `answerLimit` bytes in all, or when one image or the rest passes `partLimit`.
+ */
+async function readJson(
+	stream: BodyStream,
+	answerLimit: number,
+	partLimit: number,
+	openImage: ApiRequest['openImage'],
+): Promise<Pick<ApiResponse, 'body' | 'json' | 'tooLarge'>> {
+	const reader = new JsonStreamReader({
+		openImage: openImage && (() => openImage(() => pushStreamLike(stream))),
+		maxImageBytes: partLimit,
+		maxHeldBytes: openImage ? partLimit : answerLimit,
+	});
+	// The start of the body, for the error message when it is not JSON.
+	const head: Buffer[] = [];
+	let headLength = 0;
+	let length = 0;
+	const failure = await (async () => {
+		for await (const chunk of stream) {
+			const bytes = chunk as Buffer;
+			length += bytes.length;
+			if (length > answerLimit) throw new AnswerTooLarge('answer');
+			if (headLength < ERROR_BODY_BYTES) {
+				head.push(Buffer.from(bytes.subarray(0, ERROR_BODY_BYTES - headLength)));
+				headLength += head[head.length - 1].length;
+			}
+			await reader.write(bytes);
+		}
+	})().then(
+		() => undefined,
+		(error: Error) => error,
+	);
+	stream.destroy();
+	if (failure) {
+		// An image it was in the middle of is dropped by the storage, before the attempt ends.
+		reader.abort(failure);
+		await reader.settled();
+		if (failure instanceof AnswerTooLarge) return { body: Buffer.alloc(0), tooLarge: failure.part };
+		// A transport failure: sendWithRetries decides on a retry.
+		return await Promise.reject(failure);
 	}
+	const body = Buffer.concat(head);
+	let json: unknown;
+	try {
+		json = reader.end();
+	} catch {
+		// Not JSON, or cut off: parseJsonBody says so.
+	}
+	await reader.settled();
+	return { body, json };
+}
+
+/** A 2xx answer's JSON object (parsed while it was read); a body that is not a JSON object is an upstream error too. */
+export function parseJsonBody(ctx: RequestContext, response: ApiResponse, itemIndex?: number): IDataObject {
+	const parsed = response.json;
+	if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as IDataObject;
 	const upstream = decodeErrorBody(response.body, header(response, 'content-type'));
 	// Gateways answer unknown paths with their web app's page, so a wrong Base URL shows up here.
 	const hint = response.endpoint

@@ -216,7 +216,7 @@ export async function sendWithRetries<R extends ApiResponse = ApiResponse>(
 			const timedOut = deadline.aborted || Date.now() - started >= timeoutMs;
 			outcome.failure = { code, message: code ?? (error as Error).message ?? 'unknown error', timedOut, ssrf: ssrfRefusal(error) };
 		} finally {
-			gate?.release(outcome.response?.statusCode === 429);
+			gate?.release(!outcome.response ? 'failed' : outcome.response.statusCode === 429 ? 'rateLimited' : 'answered');
 		}
 		// An aborted request fails; report the cancel, not the failure it caused.
 		throwIfCancelled(ctx, itemIndex);

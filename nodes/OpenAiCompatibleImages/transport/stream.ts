@@ -30,37 +30,6 @@ export async function readAtMost(stream: BodyStream, limit = Infinity): Promise<
 export const ERROR_BODY_BYTES = 64 * 1024;
 
 /**
- * The whole body of a stream, or undefined (and the stream destroyed) as soon as it grows past
- * `maxBytes`: what was read is dropped at once, so an endless answer costs at most that much
- * memory. A Content-Length beyond the limit ends it before anything is read.
- */
-export async function readWhole(
-	stream: BodyStream,
-	maxBytes: number,
-	contentLength?: string | string[],
-): Promise<Buffer | undefined> {
-	if (Number(contentLength) > maxBytes) {
-		stream.destroy();
-		return undefined;
-	}
-	let chunks: Buffer[] = [];
-	let length = 0;
-	try {
-		for await (const chunk of stream) {
-			length += (chunk as Buffer).length;
-			if (length > maxBytes) {
-				chunks = [];
-				return undefined;
-			}
-			chunks.push(chunk as Buffer);
-		}
-	} finally {
-		stream.destroy();
-	}
-	return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
-}
-
-/**
  * Counts the bytes that enter a stream from here on (`already` were read before) and destroys it
  * when they pass `maxBytes`; `exceeded()` tells afterwards whether that was why it failed. Works
  * whoever consumes the stream (n8n's binary storage pipes it), without Node's stream module:
@@ -153,4 +122,53 @@ export function destroyOnAbort(stream: BodyStream, signal: AbortSignal): () => v
 	if (signal.aborted) stop();
 	else signal.addEventListener('abort', stop, { once: true });
 	return () => signal.removeEventListener('abort', stop);
+}
+
+/** A stream the node writes into, for n8n's binary storage to read. */
+export interface PushStream {
+	readable: BodyStream;
+	/** Adds bytes; a promise when the reader is behind (wait for it before adding more). */
+	push(bytes: Buffer): Promise<void> | void;
+	end(): void;
+	fail(error: Error): void;
+}
+
+/** Bytes a PushStream buffers before it asks the writer to wait. */
+const PUSH_HIGH_WATER_MARK = 512 * 1024;
+
+type ReadableClass = new (options: { highWaterMark: number; read: () => void }) => BodyStream;
+
+/**
+ * A new stream of the class n8n's HTTP layer hands over (Node's Readable, found up the prototype
+ * chain of a response body), as verified community nodes may not import Node's stream module;
+ * undefined when the body is not one.
+ */
+export function pushStreamLike(body: BodyStream): PushStream | undefined {
+	let Readable: ReadableClass | undefined;
+	for (let proto = Object.getPrototypeOf(body) as object | null; proto && !Readable; proto = Object.getPrototypeOf(proto) as object | null) {
+		const constructor = (proto as { constructor?: { name?: string } }).constructor;
+		if (constructor?.name === 'Readable') Readable = constructor as unknown as ReadableClass;
+	}
+	if (!Readable) return undefined;
+	let resume: (() => void) | undefined;
+	const readable = new Readable({
+		highWaterMark: PUSH_HIGH_WATER_MARK,
+		read: () => {
+			resume?.();
+			resume = undefined;
+		},
+	});
+	// A reader that gave up (storage failed) resumes the writer too.
+	readable.once('close', () => resume?.());
+	// The failure reaches the reader through the stream's state; no listener may be needed for it.
+	readable.on('error', () => undefined);
+	return {
+		readable,
+		push: (bytes) => {
+			if (readable.destroyed || readable.push(bytes)) return;
+			return new Promise<void>((resolve) => (resume = resolve));
+		},
+		end: () => void readable.push(null),
+		fail: (error) => void readable.destroy(error),
+	};
 }

@@ -2,6 +2,8 @@ import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 
 import type { Endpoint } from './endpoint';
 import type { RequestGate } from './gate';
+import type { ImageSink } from './json';
+import type { PushStream } from './stream';
 
 export interface ApiRequest {
 	method: IHttpRequestMethods;
@@ -19,8 +21,19 @@ export interface ApiRequest {
 	 * connection lost after sending): it can be billed twice. GET requests always may.
 	 */
 	retryMayBeProcessed?: boolean;
-	/** Most bytes of an answer read (DEFAULT_MAX_RESPONSE_BYTES unless set). */
+	/**
+	 * The Max Response Size (DEFAULT_MAX_RESPONSE_BYTES unless set): the most bytes of one inline
+	 * image, and of the rest of the answer (held in memory). The whole answer may be that much per
+	 * image asked for (`images`).
+	 */
 	maxResponseBytes?: number;
+	/** Images asked for (n): the answer may be this many times the Max Response Size. */
+	images?: number;
+	/**
+	 * Opens a sink for an inline image of the answer, which is decoded into it while the answer is
+	 * read (see json.ts); `newStream` gives a stream to hand to n8n's binary storage.
+	 */
+	openImage?: (newStream: () => PushStream | undefined) => ImageSink;
 	/** The run's adaptive concurrency, which every attempt passes through. */
 	gate?: RequestGate;
 }
@@ -28,14 +41,20 @@ export interface ApiRequest {
 export interface ApiResponse {
 	statusCode: number;
 	headers: Record<string, string | string[] | undefined>;
+	/** The body; of a 2xx answer, its start only (for error messages), its content being in `json`. */
 	body: Buffer;
+	/** A 2xx answer's JSON document; undefined when it is not JSON or was cut off. */
+	json?: unknown;
 	/** Where the request went, for hints on the Base URL. */
 	endpoint?: Endpoint;
-	/** A 2xx answer longer than the size limit: reading it stopped there, and `body` is empty. */
-	tooLarge?: boolean;
+	/**
+	 * A 2xx answer past a size limit: reading it stopped there, and `body` is empty. `image`: one
+	 * inline image; `answer`: the whole; `rest`: what is not an image.
+	 */
+	tooLarge?: boolean | 'image' | 'answer' | 'rest';
 }
 
-/** The default Max Response Size: ten large GPT image PNGs as base64, or one 90 MB image. */
+/** The default Max Response Size, per image: a 90 MB image as base64 (a 4K PNG is about 33 MB). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
 
 /** A response header's (first) value. */
