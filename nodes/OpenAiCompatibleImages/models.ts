@@ -204,6 +204,19 @@ export interface ModelFamily {
 	newestOfLine?: boolean;
 	/** The line of models the family belongs to (MODEL_LINES): its pattern matches exactly the IDs of the line's families. */
 	line?: keyof typeof MODEL_LINES;
+	/**
+	 * How model IDs of this family usually start, as providers write them: an ID that starts so is
+	 * always of the family (test/unit/models.test.ts proves it). The editor checks these before the family's
+	 * regular expression, which n8n runs in a sandbox, so the usual IDs cost no regex at all.
+	 */
+	prefixes?: readonly string[];
+}
+
+export interface ModelLine {
+	/** Matches exactly the model IDs of the line's families. */
+	pattern: string;
+	/** How the line's IDs usually start: an ID that starts so is of one of its families. */
+	prefixes: readonly string[];
 }
 
 /**
@@ -212,8 +225,9 @@ export interface ModelFamily {
  * union of the families' patterns on real IDs).
  */
 export const MODEL_LINES = {
-	'gpt-image': '(^|/)(gpt-image-[1-9](?![0-9])|chatgpt-image)',
-} as const;
+	// Every gpt-image-* ID is of the line: the newest generation takes those the table has not seen.
+	'gpt-image': { pattern: '(^|/)(gpt-image-|chatgpt-image)', prefixes: ['gpt-image-', 'chatgpt-image'] },
+} as const satisfies Record<string, ModelLine>;
 
 export interface Retirement {
 	provider: string;
@@ -348,7 +362,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		label: 'gpt-image-2.6-flare, gpt-image-2.6-sunburst and later',
 		knownModels: ['gpt-image-2.6-flare', 'gpt-image-2.6-sunburst'],
 		// 2.6 and every later generation of the line (2.7, 3, ...): the newest fields the node knows.
-		pattern: '(^|/)gpt-image-(2\\.(?!5(?![0-9]))|[3-9](?![0-9]))',
+		pattern: '(^|/)gpt-image-(?!1(?![0-9])|2(?![.0-9])|2\\.5(?![0-9]))',
 		line: 'gpt-image',
 		newestOfLine: true,
 		...GPT_IMAGE_BASE,
@@ -403,6 +417,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		label: 'dall-e-3',
 		knownModels: ['dall-e-3'],
 		pattern: '(^|/)dall-e-3',
+		prefixes: ['dall-e-3'],
 		retired: { ...OPENAI, models: { 'dall-e-3': '2026-05-12' } },
 		operations: ['generate'],
 		promptMaxLength: 4000,
@@ -422,6 +437,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		label: 'dall-e-2',
 		knownModels: ['dall-e-2'],
 		pattern: '(^|/)dall-e-2',
+		prefixes: ['dall-e-2'],
 		retired: { ...OPENAI, models: { 'dall-e-2': '2026-05-12' } },
 		operations: ['generate', 'edit', 'variation'],
 		promptMaxLength: 1000,

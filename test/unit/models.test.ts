@@ -4,7 +4,7 @@
  */
 import { NodeHelpers, type INodeParameters, type INodeProperties } from 'n8n-workflow';
 
-import { DETECTABLE_FAMILIES, MODEL_FAMILIES, anyCase, familyOf, type BodyField } from '../../nodes/OpenAiCompatibleImages/models';
+import { DETECTABLE_FAMILIES, MODEL_FAMILIES, MODEL_LINES, anyCase, familyOf, type BodyField } from '../../nodes/OpenAiCompatibleImages/models';
 import { MAX_REGEX } from '../../nodes/OpenAiCompatibleImages/description/familyDisplay';
 import { nodeType } from '../harness/n8n';
 
@@ -27,6 +27,22 @@ function optionsShown(values: INodeParameters): string[] {
 		.map((option) => option.name);
 }
 
+/** Real model IDs as OpenAI, Azure deployments and gateways name them (and some the table has not seen yet). */
+const REAL_IDS = [
+	'dall-e-2', 'dall-e-3', 'DALL-E-3', 'openai/dall-e-3', 'azure/dall-e-3',
+	'gpt-image-1', 'GPT-Image-1', 'gpt-image-1.5', 'gpt-image-1-2025-04-23', 'openai/gpt-image-1', 'chatgpt-image-latest',
+	'gpt-image-1-mini', 'GPT-Image-1-Mini', 'gpt-image-1.5-mini',
+	'gpt-image-2', 'GPT-IMAGE-2', 'gpt-image-2-2026-04-21', 'openai/gpt-image-2',
+	'gpt-image-2.5-flare', 'gpt-image-2.5-sunburst', 'gpt-image-2.5-flare-2026-09-08', 'openai/gpt-image-2.5-sunburst',
+	'gpt-image-2.6-flare', 'gpt-image-2.6-sunburst', 'gpt-image-2.6-flare-2026-11-04', 'openai/gpt-image-2.6-sunburst', 'GPT-Image-2.6-Sunburst',
+	'gpt-image-2.7-nova', 'gpt-image-3', 'gpt-image-10', 'gpt-image-2.55', 'gpt-image-next',
+	'google/gemini-2.5-flash-image', 'gemini-2.5-flash-image-preview', 'gemini-3-pro-image-preview', 'nano-banana', 'openai/gpt-5-image', 'openai/gpt-5-image-mini',
+	'grok-2-image', 'grok-2-image-1212', 'grok-imagine-image', 'xai/grok-imagine-image-pro',
+	'doubao-seedream-4-0-250828', 'seedream-4-0', 'doubao-seedream-4-5-251128',
+	'Kwai-Kolors/Kolors', 'Qwen/Qwen-Image', 'Qwen/Qwen-Image-Edit',
+	'black-forest-labs/FLUX.1-schnell', 'flux-dev', 'doubao-seedream-3-0-t2i-250415', 'my-team-image', 'stabilityai/stable-diffusion-3-5-large', 'imagen-4.0-generate-001', '',
+];
+
 describe('family detection', () => {
 	test.each([
 		['dall-e-2', 'dall-e-2'],
@@ -44,21 +60,6 @@ describe('family detection', () => {
 		expect(familyOf(model).id).toBe(family);
 	});
 
-	/** Real model IDs as OpenAI, Azure deployments and gateways name them (and some the table has not seen yet). */
-	const REAL_IDS = [
-		'dall-e-2', 'dall-e-3', 'DALL-E-3', 'openai/dall-e-3', 'azure/dall-e-3',
-		'gpt-image-1', 'GPT-Image-1', 'gpt-image-1.5', 'gpt-image-1-2025-04-23', 'openai/gpt-image-1', 'chatgpt-image-latest',
-		'gpt-image-1-mini', 'GPT-Image-1-Mini', 'gpt-image-1.5-mini',
-		'gpt-image-2', 'GPT-IMAGE-2', 'gpt-image-2-2026-04-21', 'openai/gpt-image-2',
-		'gpt-image-2.5-flare', 'gpt-image-2.5-sunburst', 'gpt-image-2.5-flare-2026-09-08', 'openai/gpt-image-2.5-sunburst',
-		'gpt-image-2.6-flare', 'gpt-image-2.6-sunburst', 'gpt-image-2.6-flare-2026-11-04', 'openai/gpt-image-2.6-sunburst', 'GPT-Image-2.6-Sunburst',
-		'gpt-image-2.7-nova', 'gpt-image-3', 'gpt-image-10',
-		'google/gemini-2.5-flash-image', 'gemini-2.5-flash-image-preview', 'gemini-3-pro-image-preview', 'nano-banana', 'openai/gpt-5-image', 'openai/gpt-5-image-mini',
-		'grok-2-image', 'grok-2-image-1212', 'grok-imagine-image', 'xai/grok-imagine-image-pro',
-		'doubao-seedream-4-0-250828', 'seedream-4-0', 'doubao-seedream-4-5-251128',
-		'Kwai-Kolors/Kolors', 'Qwen/Qwen-Image', 'Qwen/Qwen-Image-Edit',
-		'black-forest-labs/FLUX.1-schnell', 'flux-dev', 'doubao-seedream-3-0-t2i-250415', 'my-team-image', 'stabilityai/stable-diffusion-3-5-large', 'imagen-4.0-generate-001', '',
-	];
 
 	test('each real model ID matches at most one family pattern (disjoint: no first-match order needed)', () => {
 		for (const id of REAL_IDS) {
@@ -163,5 +164,25 @@ describe('the description stays light', () => {
 		};
 		walk(description);
 		expect(regexes.filter((regex) => regex.length > MAX_REGEX)).toEqual([]);
+	});
+});
+
+describe('the editor\'s cheap prefix checks are sound', () => {
+	const SUFFIXES = ['', '-x', '9', '.9', '-mini', '-2026-01-01', '/x', 'x'];
+	test('an ID that starts with a family\'s prefix is of that family', () => {
+		for (const family of DETECTABLE_FAMILIES) {
+			for (const prefix of family.prefixes ?? []) {
+				for (const id of [...REAL_IDS.filter((real) => real.startsWith(prefix)), ...SUFFIXES.map((suffix) => prefix + suffix)]) {
+					expect([id, familyOf(id).id]).toEqual([id, family.id]);
+				}
+			}
+		}
+	});
+	test('an ID that starts with a line\'s prefix is of one of the line\'s families, and the line pattern matches exactly them', () => {
+		for (const [line, { pattern, prefixes }] of Object.entries(MODEL_LINES)) {
+			const members = DETECTABLE_FAMILIES.filter((family) => family.line === line).map((family) => family.id);
+			for (const prefix of prefixes) for (const suffix of SUFFIXES) expect([prefix + suffix, members.includes(familyOf(prefix + suffix).id)]).toEqual([prefix + suffix, true]);
+			for (const id of REAL_IDS) expect([id, new RegExp(pattern).test(id.toLowerCase())]).toEqual([id, members.includes(familyOf(id).id)]);
+		}
 	});
 });

@@ -73,7 +73,7 @@ function patternsOf(families: readonly ModelFamily[]): string[] {
 		if (!wholeLine) patterns.push(patternOf(family));
 		else if (!lines.has(line)) {
 			lines.add(line);
-			patterns.push(anyCase(MODEL_LINES[line]));
+			patterns.push(anyCase(MODEL_LINES[line].pattern));
 		}
 	}
 	return patterns;
@@ -96,24 +96,42 @@ function joinedWithin(alternatives: string[]): string[] {
  */
 type Conditions = NonNullable<IDisplayOptions['hide']>[string];
 
+/**
+ * Cheap conditions that hide a detect variant for the usual IDs of families outside `families`:
+ * an ID that starts with a prefix of another family (or of a line none of whose families is
+ * here) is not of these families. n8n checks them before the variant's regular expression and
+ * stops at the first that holds, so a usual ID of another family costs no regex.
+ */
+function otherFamiliesStart(families: readonly ModelFamily[]): Array<{ _cnd: { startsWith: string } }> {
+	const prefixes = new Set<string>();
+	for (const family of DETECTABLE_FAMILIES) {
+		if (families.includes(family)) continue;
+		family.prefixes?.forEach((prefix) => prefixes.add(prefix));
+		const line = family.line;
+		if (line && !families.some((own) => own.line === line)) MODEL_LINES[line].prefixes.forEach((prefix) => prefixes.add(prefix));
+	}
+	return [...prefixes].map((prefix) => ({ _cnd: { startsWith: prefix } }));
+}
+
 function hiddenUnlessDetected(families: readonly ModelFamily[]): Conditions | undefined {
 	const detectable = DETECTABLE_FAMILIES.filter((family) => families.includes(family));
 	const catchAll = families.some((family) => family.pattern === undefined && !family.explicitOnly);
 	if (catchAll) {
 		const others = patternsOf(DETECTABLE_FAMILIES.filter((family) => !families.includes(family)));
-		return [EXPRESSION, ...joinedWithin(others).map((regex) => ({ _cnd: { regex } }))];
+		return [EXPRESSION, ...otherFamiliesStart(families), ...joinedWithin(others).map((regex) => ({ _cnd: { regex } }))];
 	}
 	if (detectable.length === 0) return undefined;
 	const regex = `^(?!.*(?:${patternsOf(detectable).join('|')}))`;
-	if (regex.length <= MAX_REGEX) return [EXPRESSION, { _cnd: { regex } }];
+	const cheap = [EXPRESSION, ...otherFamiliesStart(families)];
+	if (regex.length <= MAX_REGEX) return [...cheap, { _cnd: { regex } }];
 	// Most of one line: hidden outside the line, or on the line's other families.
 	const line = detectable[0].line;
 	if (line && detectable.every((family) => family.line === line)) {
 		const rest = DETECTABLE_FAMILIES.filter((family) => family.line === line && !detectable.includes(family));
-		return [EXPRESSION, { _cnd: { regex: `^(?!.*(?:${anyCase(MODEL_LINES[line])}))` } }, ...joinedWithin(rest.map(patternOf)).map((other) => ({ _cnd: { regex: other } }))];
+		return [...cheap, { _cnd: { regex: `^(?!.*(?:${anyCase(MODEL_LINES[line].pattern)}))` } }, ...joinedWithin(rest.map(patternOf)).map((other) => ({ _cnd: { regex: other } }))];
 	}
 	// Longer than MAX_REGEX still works; test/unit/models.test.ts asks for shorter patterns.
-	return [EXPRESSION, { _cnd: { regex } }];
+	return [...cheap, { _cnd: { regex } }];
 }
 
 /**
