@@ -641,7 +641,7 @@ function describeMajor(major) {
 		test('Example generate-and-save.json, as npm start sets it up, writes two images to the output folder', async () => {
 			const run = await execute('ImgExampleGenSav');
 			const [request] = ctx.images.imageRequests();
-			expect(request.body).toMatchObject({ model: 'gpt-image-1', n: 2 });
+			expect(request.body).toMatchObject({ model: 'gpt-image-2', n: 2 });
 			const saved = n8n.nodeOutput(run, 'Save Files');
 			expect(saved.map((item) => item.binary.data.fileName)).toEqual([1, 2].map((index) => `a-lighthouse-on-a-cliff-at-sunset-watercolor-${index}.png`));
 			for (const item of saved) {
@@ -818,7 +818,7 @@ function describeMajor(major) {
 				const requests = images.imageRequests();
 				expect(requests).toHaveLength(1);
 				expectAuthorized(requests[0]);
-				expect(requests[0].body).toEqual({ model: 'gpt-image-1', prompt, n: 1, size: '1024x1024', quality: 'low' });
+				expect(requests[0].body).toEqual({ model: 'gpt-image-2', prompt, n: 1, size: '1024x1024', quality: 'low' });
 				expect(requests[0].images).toHaveLength(1);
 				expect({ size: body.length, sha256: sha256(body) }).toEqual({
 					size: requests[0].images[0].size,
