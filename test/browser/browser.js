@@ -388,17 +388,12 @@ function editor(page, server) {
 		}));
 	}
 
-	/** Labels in the panel whose text is cut off (wider than the room they have): { label, shown, full } in pixels. */
+	/** Texts in the panel that the editor cuts off with an ellipsis ("Retry Requests That May Hav..."): { text, shown, full } in pixels. */
 	async function cutOffLabels() {
 		return parameters().evaluate((root) =>
-			[...root.querySelectorAll('label.n8n-input-label')]
-				.filter((label) => label.checkVisibility())
-				.flatMap((label) => {
-					const title = label.querySelector('[class*="_title_"]') || label;
-					return title.scrollWidth > title.clientWidth + 1
-						? [{ label: title.textContent.replace(/\s+/g, ' ').trim(), shown: title.clientWidth, full: title.scrollWidth }]
-						: [];
-				}),
+			[...root.querySelectorAll('*')]
+				.filter((el) => el.checkVisibility() && el.textContent.trim() !== '' && getComputedStyle(el).textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1)
+				.map((el) => ({ text: el.textContent.replace(/\s+/g, ' ').trim(), shown: el.clientWidth, full: el.scrollWidth })),
 		);
 	}
 

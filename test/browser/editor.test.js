@@ -355,7 +355,7 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 					await ctx.ed.openNodesPanel();
 					const results = await ctx.ed.searchNodes(query);
 					expect(results).toContain(NODE_NAME);
-					if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, `search ${query}`);
+					if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, `search ${query.replace(/ /g, "_")}`);
 					await ctx.ed.closeNodesPanel();
 				},
 			);
