@@ -255,6 +255,15 @@ function editor(page, server) {
 		await settle();
 	}
 
+	/** Types `value` into the number or text parameter `name` and leaves the field; resolves what it then shows. */
+	async function typeInto(name, value) {
+		const input = parameters().locator(`[data-test-id="parameter-input-${name}"] input`).first();
+		await input.fill(String(value));
+		await input.press('Tab');
+		await settle();
+		return input.inputValue();
+	}
+
 	/** Types a model ID into the Model field (resource locator, mode By ID). */
 	async function setModelId(model) {
 		const input = parameters().locator('[data-test-id="resource-locator-model"] [data-test-id="rlc-input"] input, [data-test-id="resource-locator-model"] input[data-test-id="rlc-input"]').first();
@@ -446,6 +455,7 @@ function editor(page, server) {
 		openWorkflow,
 		openNode,
 		canvasText,
+		typeInto,
 		closeNode,
 		settle,
 		parameters,

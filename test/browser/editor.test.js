@@ -468,6 +468,22 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 			},
 		);
 
+		browserTest('Number of Images takes the model\'s own limit: 12 becomes 10 for gpt-image-2, stays 12 for Seedream 4', async () => {
+			const typed = {};
+			for (const [node, model] of [['Model gpt-image-2', 'gpt-image-2'], ['Model seedream', 'doubao-seedream-4-0-250828']]) {
+				await ctx.ed.openNode(node);
+				typed[model] = await ctx.ed.typeInto('n', 12);
+				await ctx.ed.closeNode();
+			}
+			expect(typed).toEqual({ 'gpt-image-2': '10', 'doubao-seedream-4-0-250828': '12' });
+		});
+
+		browserTest('Guidance Scale (Seedream 4) is added unset (-1, not sent), not at 0', async () => {
+			await ctx.ed.openNode('Model seedream');
+			await ctx.ed.addOption(expected.BODY_FIELD_UI.guidance_scale.displayName);
+			expect(await ctx.ed.collectionParameters()).toEqual([{ label: expected.BODY_FIELD_UI.guidance_scale.displayName, value: '-1', red: false }]);
+		});
+
 		browserTest('the canvas subtitle names the family the fields follow (detected, newer than the node, unknown, chosen, expression)', async () => {
 			const seen = [];
 			for (const c of SUBTITLE_CASES) seen.push({ node: c.node, text: (await ctx.ed.canvasText(c.node)).includes(c.says) ? c.says : await ctx.ed.canvasText(c.node) });
