@@ -24,8 +24,6 @@ const OPERATIONS: Partial<Record<Operation, PlanItem>> = {
 };
 
 export class OpenAiCompatibleImages implements INodeType {
-	// The subtitle is an expression built from the model table (subtitleExpression), not a literal.
-	// eslint-disable-next-line n8n-nodes-base/node-class-description-missing-subtitle
 	description: INodeTypeDescription = {
 		displayName: 'OpenAI-Compatible Images',
 		name: 'openAiCompatibleImages',
@@ -35,7 +33,8 @@ export class OpenAiCompatibleImages implements INodeType {
 		},
 		group: ['transform'],
 		version: 1,
-		subtitle: subtitleExpression(),
+		// Replaced in the constructor by one that also names the model's family (built from the table).
+		subtitle: '={{ $parameter["operation"] + ": " + ($parameter["model"].value || $parameter["model"]) }}',
 		description: 'Generate and edit images with any OpenAI-compatible image API or gateway',
 		defaults: { name: 'OpenAI-Compatible Images' },
 		inputs: [NodeConnectionTypes.Main],
@@ -83,6 +82,10 @@ export class OpenAiCompatibleImages implements INodeType {
 	methods = {
 		listSearch: { searchModels },
 	};
+
+	constructor() {
+		this.description.subtitle = subtitleExpression();
+	}
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const operation = this.getNodeParameter('operation', 0) as Operation;
