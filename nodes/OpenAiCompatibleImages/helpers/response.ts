@@ -193,7 +193,12 @@ export class StreamedImage implements ImageSink {
 				binary.fileExtension = image.format.extension;
 				return { stored: { ...image, binary } };
 			},
-			(error: Error): InlineOutcome => ({ failed: error }),
+			(error: Error): InlineOutcome => {
+				// Storage gave up (a full disk, ...): the answer's reader must not wait on it.
+				this.settled ??= { failed: error };
+				this.stream?.fail(error);
+				return { failed: error };
+			},
 		);
 	}
 
