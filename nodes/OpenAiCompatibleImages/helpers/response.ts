@@ -213,7 +213,12 @@ export class StreamedImage implements ImageSink {
 				const frames = this.gif?.complete ? this.gif.frames : image.frames;
 				return { stored: { ...image, ...(frames !== undefined ? { frames } : {}), binary } };
 			},
-			(error: Error): InlineOutcome => ({ failed: error }),
+			(error: Error): InlineOutcome => {
+				// Storage gave up (a full disk, ...): the answer's reader must not wait on it.
+				this.settled ??= { failed: error };
+				this.stream?.fail(error);
+				return { failed: error };
+			},
 		);
 	}
 
