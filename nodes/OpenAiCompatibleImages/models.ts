@@ -8,32 +8,6 @@
 
 export type Operation = 'generate' | 'edit' | 'variation';
 
-/** Request body fields the node knows how to send, besides model, prompt, n and images. */
-export type BodyField =
-	| 'size'
-	| 'quality'
-	| 'style'
-	| 'response_format'
-	| 'background'
-	| 'output_format'
-	| 'output_compression'
-	| 'moderation'
-	| 'input_fidelity'
-	| 'user'
-	| 'watermark'
-	| 'seed'
-	| 'negative_prompt'
-	| 'aspect_ratio'
-	| 'resolution'
-	| 'width'
-	| 'height'
-	| 'steps'
-	| 'guidance_scale'
-	| 'complexity'
-	| 'frame_count'
-	| 'frame_duration_ms'
-	| 'svg_model';
-
 export type FieldValue = string | number | boolean;
 
 /** How a body field is shown and read: its label (also in error messages), whether it sits on the node or in Options, its type. */
@@ -44,7 +18,8 @@ export interface FieldKind {
 	type: 'options' | 'string' | 'number' | 'boolean';
 }
 
-export const BODY_FIELD_KINDS: Record<BodyField, FieldKind> = {
+/** Request body fields the node knows how to send, besides model, prompt, n and images, with how each is shown and read. */
+const FIELD_KINDS = {
 	size: { displayName: 'Size', main: true, type: 'options' },
 	quality: { displayName: 'Quality', main: true, type: 'options' },
 	style: { displayName: 'Style', main: true, type: 'options' },
@@ -68,7 +43,11 @@ export const BODY_FIELD_KINDS: Record<BodyField, FieldKind> = {
 	frame_count: { displayName: 'Frame Count', type: 'number' },
 	frame_duration_ms: { displayName: 'Frame Duration (Ms)', type: 'number' },
 	svg_model: { displayName: 'SVG Authoring Model', type: 'string' },
-};
+} satisfies Record<string, FieldKind>;
+
+export type BodyField = keyof typeof FIELD_KINDS;
+
+export const BODY_FIELD_KINDS: Record<BodyField, FieldKind> = FIELD_KINDS;
 
 export const BODY_FIELDS = Object.keys(BODY_FIELD_KINDS) as BodyField[];
 
@@ -314,7 +293,7 @@ const GPT_IMAGE_2_FIELDS: ModelFamily['fields'] = {
 	size: {
 		default: 'auto',
 		check: checkFlexibleSize,
-		hint: 'auto, or any WIDTHxHEIGHT with sides divisible by 16, a ratio between 1:3 and 3:1, the longest side up to 3840 and 655,360 to 8,294,400 pixels',
+		hint: `auto, or any WIDTHxHEIGHT with sides divisible by ${FLEXIBLE_SIZE.multiple}, a ratio between 1:${FLEXIBLE_SIZE.maxRatio} and ${FLEXIBLE_SIZE.maxRatio}:1, the longest side up to ${FLEXIBLE_SIZE.maxEdge} and ${FLEXIBLE_SIZE.minPixels.toLocaleString('en-US')} to ${FLEXIBLE_SIZE.maxPixels.toLocaleString('en-US')} pixels`,
 		placeholder: 'e.g. auto or 1536x864',
 	},
 	background: { values: ['auto', 'opaque'] },
@@ -635,14 +614,6 @@ function bareId(model: string): string {
 	return id.slice(id.lastIndexOf('/') + 1);
 }
 
-/** An ID of the newest generation's line that the table has not seen yet (gpt-image-2.7-nova, gpt-image-3). */
-export function isNewerThanTable(model: string, family: ModelFamily): boolean {
-	if (!family.newestOfLine) return false;
-	const id = bareId(model);
-	// A known model, or one of its dated snapshots (gpt-image-2.6-flare-2026-11-04).
-	return !(family.knownModels ?? []).some((known) => id === known || id.startsWith(`${known}-`));
-}
-
 /** What the table knows of a model its provider retired, or undefined. */
 export function retirementOf(model: string, family: ModelFamily): (Retirement & { model: string; on: string }) | undefined {
 	const retired = family.retired;
@@ -671,14 +642,13 @@ export function jsonImageBody(input: JsonImageInput, urls: readonly string[], ma
 	}
 }
 
-/** Keys the node always fills itself: Extra Body Fields (JSON) may not set them. */
-export function ownedBodyKeys(family: ModelFamily, operation: Operation): Record<string, string> {
-	const owned: Record<string, string> = { model: 'Model', prompt: 'Prompt', n: 'Number of Images' };
-	if (operation === 'generate') return owned;
-	// Uploads use image, image[] and mask; JSON requests the family's own image field (OpenRouter's input_references).
-	const imageKeys = new Set(['image', 'image[]', 'images', 'mask', ...(family.jsonImages ? JSON_IMAGE_KEYS[family.jsonImages.field] : [])]);
-	for (const key of imageKeys) owned[key] = 'the input image fields';
-	return owned;
+/**
+ * The body keys that carry an edit's input images, whichever way they are sent: uploads use
+ * image, image[] and mask; a JSON request the family's own image field (OpenRouter's
+ * input_references). Extra Body Fields (JSON) may not set them.
+ */
+export function inputImageKeys(family: ModelFamily): string[] {
+	return [...new Set(['image', 'image[]', 'images', 'mask', ...(family.jsonImages ? JSON_IMAGE_KEYS[family.jsonImages.field] : [])])];
 }
 
 /** Rules between fields, checked before sending: what is wrong, or undefined. */

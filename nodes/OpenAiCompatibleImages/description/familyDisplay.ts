@@ -27,13 +27,14 @@ import {
  * - Model Family detects it and the model is an expression or $fromAI: the family cannot be known
  *   in the editor, so one generic variant shows (see whenModelIsExpression).
  *
- * n8n 2.x runs each display regex in a sandbox with a time limit (about 0.1 ms each, on every
- * render and in every run), so there is at most one per variant, and none longer than MAX_REGEX.
+ * n8n 2.x runs each display regex in a sandbox with a time limit (0.1-0.4 ms each, on every
+ * render and when a run builds the workflow), so cheap prefix checks come first, a variant has
+ * one regex where it fits, and none is longer than MAX_REGEX.
  */
 
-export const MODEL_FAMILY = MODEL_FAMILY_PARAMETER;
+const MODEL_FAMILY = MODEL_FAMILY_PARAMETER;
 
-/** The longest display regex the description may hold (test/unit/description.test.ts). */
+/** The longest display regex the description may hold (test/unit/models.test.ts). */
 export const MAX_REGEX = 300;
 
 const EXPRESSION = { _cnd: { startsWith: '=' } };
@@ -90,10 +91,6 @@ function joinedWithin(alternatives: string[]): string[] {
 	return joined;
 }
 
-/**
- * Conditions on the model ID that hide a detect variant unless the literal ID is of one of the
- * families: for a set with the catch-all, "matches another family"; otherwise "matches none of these".
- */
 type Conditions = NonNullable<IDisplayOptions['hide']>[string];
 
 /**
@@ -113,16 +110,21 @@ function otherFamiliesStart(families: readonly ModelFamily[]): Array<{ _cnd: { s
 	return [...prefixes].map((prefix) => ({ _cnd: { startsWith: prefix } }));
 }
 
+/**
+ * Conditions on the model ID that hide a detect variant unless the literal ID is of one of the
+ * families: an expression, the usual start of another family's IDs, then for a set with the
+ * catch-all "matches another family", otherwise "matches none of these".
+ */
 function hiddenUnlessDetected(families: readonly ModelFamily[]): Conditions | undefined {
 	const detectable = DETECTABLE_FAMILIES.filter((family) => families.includes(family));
 	const catchAll = families.some((family) => family.pattern === undefined && !family.explicitOnly);
+	if (!catchAll && detectable.length === 0) return undefined;
+	const cheap = [EXPRESSION, ...otherFamiliesStart(families)];
 	if (catchAll) {
 		const others = patternsOf(DETECTABLE_FAMILIES.filter((family) => !families.includes(family)));
-		return [EXPRESSION, ...otherFamiliesStart(families), ...joinedWithin(others).map((regex) => ({ _cnd: { regex } }))];
+		return [...cheap, ...joinedWithin(others).map((regex) => ({ _cnd: { regex } }))];
 	}
-	if (detectable.length === 0) return undefined;
 	const regex = `^(?!.*(?:${patternsOf(detectable).join('|')}))`;
-	const cheap = [EXPRESSION, ...otherFamiliesStart(families)];
 	if (regex.length <= MAX_REGEX) return [...cheap, { _cnd: { regex } }];
 	// Most of one line: hidden outside the line, or on the line's other families.
 	const line = detectable[0].line;

@@ -9,7 +9,7 @@ import {
 	crossFieldProblem,
 	fieldRule,
 	mainParameterOf,
-	ownedBodyKeys,
+	inputImageKeys,
 	resolveFamily,
 	type BodyField,
 	type FieldRule,
@@ -308,6 +308,9 @@ export function readExtraBody(ctx: IExecuteFunctions, itemIndex: number): IDataO
 	return value as IDataObject;
 }
 
+/** Keys of the body the node always sets itself, and the field that sets each. */
+const OWNED_KEYS: Record<string, string> = { model: 'Model', prompt: 'Prompt', n: 'Number of Images' };
+
 /** Whether the table knows a value for a field rule (a value from its list, in its range, passing its check). */
 function knownValue(rule: FieldRule, value: unknown): boolean {
 	if (rule.values) return typeof value === 'string' && rule.values.includes(value);
@@ -344,13 +347,13 @@ function checkExtraBody(
 	operation: Operation,
 	extra: IDataObject,
 ): void {
-	const owned = ownedBodyKeys(family, operation);
+	const refuse = (key: string, why: string, fix: string) =>
+		invalid(ctx, itemIndex, `Extra Body Fields (JSON) must not set "${key}": ${why}`, `${fix} Remove "${key}" from Extra Body Fields.`);
+	const imageKeys = operation === 'generate' ? [] : inputImageKeys(family);
 	for (const [key, value] of Object.entries(extra)) {
-		if (owned[key]) {
-			const fix = owned[key] === 'the input image fields' ? 'Name the images in the input image fields instead.' : `Set ${owned[key]} instead.`;
-			const why = owned[key] === 'the input image fields' ? 'the node sends the input images itself' : `the node sends it from the field ${owned[key]}`;
-			throw invalid(ctx, itemIndex, `Extra Body Fields (JSON) must not set "${key}": ${why}`, `${fix} Remove "${key}" from Extra Body Fields.`);
-		}
+		const owned = OWNED_KEYS[key];
+		if (owned) throw refuse(key, `the node sends it from the field ${owned}`, `Set ${owned} instead.`);
+		if (imageKeys.includes(key)) throw refuse(key, 'the node sends the input images itself', 'Name the images in the input image fields instead.');
 		if (!(key in BODY_FIELD_KINDS)) continue;
 		const rule = fieldRule(family, key as BodyField, operation);
 		if (rule && knownValue(rule, value)) continue;
