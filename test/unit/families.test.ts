@@ -259,12 +259,12 @@ describe('the run sends what the editor showed', () => {
 
 describe('Number of Images in the editor has the model\'s own limit', () => {
 	test.each([
-		['gpt-image-2', { model: rl('gpt-image-2') }, 10],
-		['gpt-image-2.6-sunburst', { model: rl('gpt-image-2.6-sunburst') }, 10],
-		['Seedream 4', { model: rl('doubao-seedream-4-0-250828') }, 15],
-		['Seedream 4 chosen as the family', { model: rl('my-deployment'), modelFamily: 'seedream-4' }, 15],
-		['a model set by an expression (checked per item when it runs)', { model: rl('={{ $json.model }}') }, 15],
-	])('%s: 1 to %#', (_name, values, max) => {
+		['gpt-image-2', 10, { model: rl('gpt-image-2') }],
+		['gpt-image-2.6-sunburst', 10, { model: rl('gpt-image-2.6-sunburst') }],
+		['Seedream 4', 15, { model: rl('doubao-seedream-4-0-250828') }],
+		['Seedream 4 chosen as the family', 15, { model: rl('my-deployment'), modelFamily: 'seedream-4' }],
+		['a model set by an expression (checked per item when it runs)', 15, { model: rl('={{ $json.model }}') }],
+	] as Array<[string, number, INodeParameters]>)('%s: 1 to %i', (_name, max, values) => {
 		for (const operation of ['generate', 'edit']) {
 			const shown = displayed({ operation, ...values }).top.filter((property) => property.name === 'n');
 			expect(shown.map((property) => [property.typeOptions?.maxValue, property.description])).toEqual([[max, expect.stringContaining(`(1-${max})`)]]);
