@@ -121,7 +121,7 @@ function workflowFor(workload, variant, credentials) {
 						prompt: '={{ $json.prompt }}',
 						n,
 						// Each family's Size dropdown is a parameter of its own.
-						[{ 'dall-e-3': 'sizeDallE3', 'gpt-image-2': 'size' }[workload.model] ?? 'sizeDallE2']: workload.size,
+						[{ 'dall-e-3': 'sizeDallE3', 'gpt-image-2': 'sizeGptImage2' }[workload.model] ?? 'sizeDallE2']: workload.size,
 						options: {
 							...(variant.concurrency ? { concurrency: variant.concurrency } : {}),
 							...(variant.maxResponseSize ? { maxResponseSize: variant.maxResponseSize } : {}),

@@ -99,9 +99,11 @@ export interface FieldRule {
 	/** What the UI says is allowed, for free-form fields. */
 	hint?: string;
 	/**
-	 * The node parameter a main dropdown is stored in (sizeDallE3, ...). Declared here, never
-	 * derived: a saved workflow keeps its value under this name. Each list of values has its own,
-	 * so that after a model change the new family's dropdown starts at its own default.
+	 * The node parameter a main field is stored in (sizeDallE3, sizeGptImage2, ...). Declared here,
+	 * never derived: a saved workflow keeps its value under this name. Each list of values has its
+	 * own, and so has each free-form field with a default of its own, so that after a model change
+	 * (or a detour through an expression model, whose generic field starts empty) the new family's
+	 * field starts at its own default, not at another family's value.
 	 */
 	parameter?: string;
 	/** An example value the UI shows in an empty free-form field. */
@@ -260,6 +262,7 @@ const GUIDANCE_SCALE: FieldRule = { min: 0, max: 20, fraction: true, initial: -1
 /** Pixel size WIDTHxHEIGHT. */
 const PIXEL_SIZE: FieldRule = {
 	default: '1024x1024',
+	parameter: 'sizePixels',
 	check: (value) => (SIZE_PATTERN.test(value) ? undefined : 'use WIDTHxHEIGHT, e.g. 1024x1024'),
 	hint: 'WIDTHxHEIGHT the model takes, e.g. 1024x1024 or 768x1024',
 };
@@ -292,6 +295,7 @@ const GPT_IMAGE_2_FIELDS: ModelFamily['fields'] = {
 	...GPT_IMAGE_FIELDS,
 	size: {
 		default: 'auto',
+		parameter: 'sizeGptImage2',
 		check: checkFlexibleSize,
 		hint: `auto, or any WIDTHxHEIGHT with sides divisible by ${FLEXIBLE_SIZE.multiple}, a ratio between 1:${FLEXIBLE_SIZE.maxRatio} and ${FLEXIBLE_SIZE.maxRatio}:1, the longest side up to ${FLEXIBLE_SIZE.maxEdge} and ${FLEXIBLE_SIZE.minPixels.toLocaleString('en-US')} to ${FLEXIBLE_SIZE.maxPixels.toLocaleString('en-US')} pixels`,
 		placeholder: 'e.g. auto or 1536x864',
@@ -506,6 +510,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 		fields: {
 			size: {
 				default: '2K',
+				parameter: 'sizeSeedream',
 				check: (value) =>
 					/^[124]k$/i.test(value) || SIZE_PATTERN.test(value) ? undefined : 'use 1K, 2K, 4K or WIDTHxHEIGHT',
 				hint: '1K, 2K, 4K, or WIDTHxHEIGHT such as 2048x2048',
@@ -694,13 +699,14 @@ export function familiesWith(operation: Operation): ModelFamily[] {
 }
 
 /**
- * The parameter a main field is stored in: a dropdown's declared `parameter` (sizeDallE3, ...),
- * else the field's own name (text fields, and the generic field for a model given as an expression).
+ * The parameter a main field is stored in: its declared `parameter` (sizeDallE3, sizeGptImage2,
+ * ...), else the field's own name (text fields without a default of their own, and the generic
+ * field for a model given as an expression).
  */
 export function mainParameterOf(field: BodyField, rule: FieldRule | undefined): string {
+	if (rule?.parameter) return rule.parameter;
 	if (!rule?.values) return field;
-	if (!rule.parameter) throw new Error(`models.ts: the ${field} dropdown of a family needs a declared parameter name`);
-	return rule.parameter;
+	throw new Error(`models.ts: the ${field} dropdown of a family needs a declared parameter name`);
 }
 
 /** The rule of a field for a family and operation, or undefined when the family does not take it there. */

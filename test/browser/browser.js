@@ -272,6 +272,31 @@ function editor(page, server) {
 		await settle();
 	}
 
+	/** Switches the parameter `name` between Fixed and Expression with the toggle its hover shows, as a user does. */
+	async function setParameterMode(name, mode) {
+		const container = parameters().locator(`[data-test-id="${name}-parameter-input-options-container"]`).first();
+		await parameters().locator(`[data-test-id="parameter-item"]:has([data-test-id="${name}-parameter-input-options-container"])`).first().hover();
+		await container.locator(`[data-test-id="radio-button-${mode}"]`).first().click();
+		await page.mouse.move(0, 0);
+		await settle();
+	}
+
+	/** Replaces what the inline expression editor of the parameter `name` holds by `text`, typed as a user does. */
+	async function typeExpression(name, text) {
+		const editorInput = parameters().locator(`[data-test-id="parameter-item"]:has([data-test-id="${name}-parameter-input-options-container"]) .cm-content`).first();
+		await editorInput.click();
+		await page.keyboard.press('ControlOrMeta+A');
+		await page.keyboard.press('Delete');
+		await page.keyboard.type(text, { delay: 10 });
+		await page.mouse.click(5, 5);
+		await settle();
+	}
+
+	/** What the text parameter `name` shows. */
+	async function textValue(name) {
+		return parameters().locator(`[data-test-id="parameter-input-${name}"] input`).first().inputValue();
+	}
+
 	const creator = () => byTestId('node-creator');
 	const itemNamed = (name) =>
 		creator().locator('[data-test-id="item-iterator-item"]', {
@@ -468,6 +493,9 @@ function editor(page, server) {
 		collectionParameters,
 		selectOption,
 		setModelId,
+		setParameterMode,
+		typeExpression,
+		textValue,
 		openNodesPanel,
 		closeNodesPanel,
 		searchNodes,

@@ -492,6 +492,19 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 			if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, 'subtitles');
 		});
 
+		browserTest('gpt-image-2: Size is still "auto" after the model is switched to an expression and back', async () => {
+			await ctx.ed.openNode('Model gpt-image-2');
+			const sizeValue = async () => ctx.ed.textValue((await ctx.ed.visibleParameters()).find((p) => p.label === 'Size').name);
+			const before = await sizeValue();
+			await ctx.ed.setParameterMode('model', 'expression');
+			await ctx.ed.typeExpression('model', '{{ $json.model }}');
+			// The generic Size of an expression model shows meanwhile (the family is known at run time only).
+			const during = (await ctx.ed.visibleParameters()).filter((p) => p.label === 'Size').length;
+			await ctx.ed.setParameterMode('model', 'fixed');
+			await ctx.ed.setModelId('gpt-image-2');
+			expect({ before, during, after: await sizeValue() }).toEqual({ before: 'auto', during: 1, after: 'auto' });
+		});
+
 		browserTest(
 			'switching from dall-e-3 with Size 1792x1024 to gpt-image-1 leaves no red parameter',
 			async () => {

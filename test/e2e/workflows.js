@@ -124,13 +124,13 @@ const VECTOR = {
 		name: 'GPT Image 2.6 SVG',
 		model: 'gpt-image-2.6-sunburst',
 		prompt: 'A vector fox logo',
-		parameters: { n: 1, size: '1024x768', qualityGptImage25: 'high', options: { output_format: 'svg', complexity: 'medium' } },
+		parameters: { n: 1, sizeGptImage2: '1024x768', qualityGptImage25: 'high', options: { output_format: 'svg', complexity: 'medium' } },
 	},
 	gif: {
 		name: 'GPT Image 2.6 GIF',
 		model: 'gpt-image-2.6-flare',
 		prompt: 'A bouncing red ball',
-		parameters: { n: 1, size: '1024x640', options: { output_format: 'gif', frame_count: 4, frame_duration_ms: 150 } },
+		parameters: { n: 1, sizeGptImage2: '1024x640', options: { output_format: 'gif', frame_count: 4, frame_duration_ms: 150 } },
 	},
 };
 

@@ -233,7 +233,7 @@ describe.each([
 describe('Edit: upload details', () => {
 	test('a single GPT image file goes as `image`', async () => {
 		const image = webp(16, 16);
-		await edit({ model: model('gpt-image-2'), prompt: 'Sharper', size: '1536x864' }, { items: await items({ data: { data: image } }) });
+		await edit({ model: model('gpt-image-2'), prompt: 'Sharper', sizeGptImage2: '1536x864' }, { items: await items({ data: { data: image } }) });
 		const [request] = server.imageRequests();
 		expect(filesOf(request)).toEqual([filePart('image', 'data.webp', 'image/webp', image)]);
 		expect(fieldsOf(request)).toMatchObject({ model: 'gpt-image-2', size: '1536x864', quality: 'auto' });

@@ -62,7 +62,7 @@ describe('Generate: what each model family sends', () => {
 	});
 
 	test('gpt-image-2 takes any valid WxH', async () => {
-		await generate({ model: model('gpt-image-2'), prompt: 'Wide', size: '3840x2160' });
+		await generate({ model: model('gpt-image-2'), prompt: 'Wide', sizeGptImage2: '3840x2160' });
 		expect(server.imageRequests()[0].body).toMatchObject({ model: 'gpt-image-2', size: '3840x2160' });
 	});
 
@@ -113,10 +113,10 @@ describe('Generate: validation before any request', () => {
 		['n of 0', { model: model('gpt-image-1'), prompt: 'a', n: 0 }, /Number of Images must be a whole number from 1 to 10, not 0/],
 		['n of 11', { model: model('dall-e-2'), prompt: 'a', n: 11 }, /from 1 to 10, not 11/],
 		['size dall-e-3 does not take', { model: model('dall-e-3'), prompt: 'a', sizeDallE3: '256x256' }, /Size "256x256" is not accepted by DALL·E 3 models/],
-		['gpt-image-2 side not divisible by 16', { model: model('gpt-image-2'), prompt: 'a', size: '1000x1000' }, /multiples of 16/],
-		['gpt-image-2 ratio beyond 3:1', { model: model('gpt-image-2'), prompt: 'a', size: '3840x1024' }, /between 1:3 and 3:1/],
-		['gpt-image-2 too large', { model: model('gpt-image-2'), prompt: 'a', size: '4096x2304' }, /the longest side is at most 3840$/],
-		['gpt-image-2 malformed size', { model: model('gpt-image-2'), prompt: 'a', size: 'big' }, /WIDTHxHEIGHT/],
+		['gpt-image-2 side not divisible by 16', { model: model('gpt-image-2'), prompt: 'a', sizeGptImage2: '1000x1000' }, /multiples of 16/],
+		['gpt-image-2 ratio beyond 3:1', { model: model('gpt-image-2'), prompt: 'a', sizeGptImage2: '3840x1024' }, /between 1:3 and 3:1/],
+		['gpt-image-2 too large', { model: model('gpt-image-2'), prompt: 'a', sizeGptImage2: '4096x2304' }, /the longest side is at most 3840$/],
+		['gpt-image-2 malformed size', { model: model('gpt-image-2'), prompt: 'a', sizeGptImage2: 'big' }, /WIDTHxHEIGHT/],
 		['compression above 100', { model: model('gpt-image-1'), prompt: 'a', options: { output_format: 'jpeg', output_compression: 101 } }, /Output Compression must be a whole number from 0 to 100, not 101/],
 		['transparent jpeg', { model: model('gpt-image-1'), prompt: 'a', options: { background: 'transparent', output_format: 'jpeg' } }, /transparent.*jpeg/i],
 		['malformed extra JSON', { model: model('flux-dev'), prompt: 'a', options: { extraBody: '{"a": ' } }, /Extra Body Fields \(JSON\) is not valid JSON/],

@@ -13,15 +13,15 @@ const bodies = () => api.server.imageRequests().map((request) => request.body);
 
 describe('the exact body sent for each generation of the GPT image line', () => {
 	test('gpt-image-2: free size, its quality, background auto or opaque; nothing it rejects', async () => {
-		await generate({ model: model('gpt-image-2'), prompt: 'A poster', size: '1536x864', qualityGptImage: 'high', options: { background: 'opaque', output_format: 'webp', output_compression: 80, moderation: 'low' } });
+		await generate({ model: model('gpt-image-2'), prompt: 'A poster', sizeGptImage2: '1536x864', qualityGptImage: 'high', options: { background: 'opaque', output_format: 'webp', output_compression: 80, moderation: 'low' } });
 		expect(bodies()).toEqual([{ model: 'gpt-image-2', prompt: 'A poster', n: 1, size: '1536x864', quality: 'high', background: 'opaque', output_format: 'webp', output_compression: 80, moderation: 'low' }]);
 	});
 
 	test.each([
 		['Background "transparent"', { options: { background: 'transparent' } }, /^Background "transparent" is not accepted by GPT Image 2 models$/],
 		['Input Fidelity', { operation: 'edit', options: { input_fidelity: 'high' } }, /./],
-		['a size under the pixel range', { size: '512x512' }, /^Size "512x512" is not valid for GPT Image 2: the image must have 655,360 to 8,294,400 pixels \(e\.g\. 1024x640 to 3840x2160\), not 262,144$/],
-		['a size over the longest side', { size: '4096x1536' }, /the longest side is at most 3840/],
+		['a size under the pixel range', { sizeGptImage2: '512x512' }, /^Size "512x512" is not valid for GPT Image 2: the image must have 655,360 to 8,294,400 pixels \(e\.g\. 1024x640 to 3840x2160\), not 262,144$/],
+		['a size over the longest side', { sizeGptImage2: '4096x1536' }, /the longest side is at most 3840/],
 		['quality "max" typed into Quality', { qualityGptImage: 'max' }, /^Quality "max" is not accepted by GPT Image 2 models$/],
 	])('gpt-image-2 refuses %s before sending', async (_name, parameters, message) => {
 		const error = await generate({ model: model('gpt-image-2'), prompt: 'A poster', ...parameters }).catch((caught: Error) => caught);
@@ -57,7 +57,7 @@ describe('the exact body sent for each generation of the GPT image line', () => 
 	});
 
 	test('gpt-image-2.6: SVG output stored as image/svg+xml with its size, svg_usage and usage kept', async () => {
-		const output = await generate({ model: model('openai/gpt-image-2.6-flare-2026-11-04'), prompt: 'A vector fox logo', size: '1024x768', options: { output_format: 'svg', svg_model: 'auto' } });
+		const output = await generate({ model: model('openai/gpt-image-2.6-flare-2026-11-04'), prompt: 'A vector fox logo', sizeGptImage2: '1024x768', options: { output_format: 'svg', svg_model: 'auto' } });
 		expect(bodies()[0]).toEqual({ model: 'openai/gpt-image-2.6-flare-2026-11-04', prompt: 'A vector fox logo', n: 1, size: '1024x768', quality: 'auto', output_format: 'svg', svg: { model: 'auto' } });
 		const [item] = output;
 		expect(item.binary?.data).toMatchObject({ mimeType: 'image/svg+xml', fileExtension: 'svg', fileName: 'a-vector-fox-logo-1.svg' });

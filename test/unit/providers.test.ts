@@ -84,7 +84,7 @@ describe('SiliconFlow', () => {
 			model: model('Kwai-Kolors/Kolors'),
 			prompt: 'A koi pond',
 			n: 2,
-			size: '768x1024',
+			sizePixels: '768x1024',
 			options: { steps: 25, guidance_scale: 7.5, negative_prompt: 'blurry', seed: 123 },
 		});
 		expect(bodies()).toEqual([
@@ -103,7 +103,7 @@ describe('SiliconFlow', () => {
 	});
 
 	test('a size that is not WIDTHxHEIGHT fails before sending, naming the field and the fix', async () => {
-		await expect(run({ model: model('Kwai-Kolors/Kolors'), prompt: 'x', size: '1024*1024' })).rejects.toThrow(/Size "1024\*1024" is not valid for SiliconFlow: use WIDTHxHEIGHT/);
+		await expect(run({ model: model('Kwai-Kolors/Kolors'), prompt: 'x', sizePixels: '1024*1024' })).rejects.toThrow(/Size "1024\*1024" is not valid for SiliconFlow: use WIDTHxHEIGHT/);
 		expect(server.imageRequests()).toHaveLength(0);
 	});
 
@@ -139,7 +139,7 @@ describe('Volcengine Seedream 4', () => {
 			model: model('doubao-seedream-4-0-250828'),
 			prompt: 'A four-panel comic of a cat',
 			n: 4,
-			size: '2K',
+			sizeSeedream: '2K',
 			options: { watermark: false, response_format: 'url' },
 		});
 		expect(bodies()).toEqual([
@@ -160,7 +160,7 @@ describe('Volcengine Seedream 4', () => {
 	});
 
 	test('one image is a plain request: no n, no group fields', async () => {
-		await run({ model: model('doubao-seedream-4-0-250828'), prompt: 'One', size: '2048x1536' });
+		await run({ model: model('doubao-seedream-4-0-250828'), prompt: 'One', sizeSeedream: '2048x1536' });
 		expect(bodies()).toEqual([{ model: 'doubao-seedream-4-0-250828', prompt: 'One', size: '2048x1536' }]);
 	});
 
@@ -189,7 +189,7 @@ describe('Volcengine Seedream 4', () => {
 	});
 
 	test('a size the family does not take fails before sending', async () => {
-		await expect(run({ model: model('seedream-4.0'), prompt: 'x', size: 'big' })).rejects.toThrow(/Size "big" is not valid for Volcengine Seedream 4: use 1K, 2K, 4K or WIDTHxHEIGHT/);
+		await expect(run({ model: model('seedream-4.0'), prompt: 'x', sizeSeedream: 'big' })).rejects.toThrow(/Size "big" is not valid for Volcengine Seedream 4: use 1K, 2K, 4K or WIDTHxHEIGHT/);
 	});
 });
 
