@@ -112,6 +112,20 @@ function editor(page, server) {
 		return (text || '').replace(/\s+/g, ' ').trim();
 	}
 
+	/**
+	 * A node's subtitle on the canvas: its text, and whether the canvas cuts it (an ellipsis: the
+	 * element is narrower than its text).
+	 */
+	async function canvasSubtitle(name) {
+		const node = page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).first();
+		return node.evaluate((root) => {
+			const all = [...root.querySelectorAll('*')].filter((e) => e.children.length === 0 && /subtitle/i.test(e.className || ''));
+			const element = all[0];
+			if (!element) return { text: '', cut: false, found: false };
+			return { text: element.textContent.replace(/\s+/g, ' ').trim(), cut: element.scrollWidth > element.clientWidth + 1, found: true, width: element.clientWidth, full: element.scrollWidth };
+		});
+	}
+
 	/** Opens a node's parameter panel (NDV) by double-clicking it on the canvas. */
 	async function openNode(name) {
 		await page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).dblclick();
@@ -480,6 +494,7 @@ function editor(page, server) {
 		openWorkflow,
 		openNode,
 		canvasText,
+		canvasSubtitle,
 		typeInto,
 		closeNode,
 		settle,

@@ -179,12 +179,12 @@ const COMPRESSION_MODEL = 'gpt-image-1';
 const FORMAT_FIELDS_MODEL = 'gpt-image-2.6-sunburst';
 /** What the canvas subtitle says of the family the fields follow. */
 const SUBTITLE_CASES = [
-	{ node: 'Model gpt-image-2.6-sunburst', says: 'generate: gpt-image-2.6-sunburst · GPT Image 2.6 fields' },
-	{ node: 'Model gpt-image-2.7-nova', says: 'generate: gpt-image-2.7-nova · GPT Image 2.6 fields (newer model: its newest known fields)' },
-	{ node: 'Model gateway', says: 'generate: doubao-seedream-3-0-t2i-250415 · Other Models fields' },
-	{ node: 'Model DALL-E-3', says: 'generate: DALL-E-3 · DALL·E 3 fields' },
-	{ node: 'Model FLUX on Together', says: 'generate: black-forest-labs/FLUX.1-schnell · Together AI fields' },
-	{ node: 'Edit expression', says: 'edit: model from an expression · family at run time' },
+	{ node: 'Model gpt-image-2.6-sunburst', says: 'GPT Image 2.6 · generate' },
+	{ node: 'Model gpt-image-2.7-nova', says: 'as GPT Image 2.6 · generate' },
+	{ node: 'Model gateway', says: 'Other Models · generate' },
+	{ node: 'Model DALL-E-3', says: 'DALL·E 3 · generate' },
+	{ node: 'Model FLUX on Together', says: 'Together AI · generate' },
+	{ node: 'Edit expression', says: 'family at run time · edit' },
 ];
 /** Edit with gpt-image-1, switched to URLs in JSON Body in the editor. */
 const SWITCH_MODE_MODEL = 'gpt-image-1';
@@ -487,8 +487,12 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 
 		browserTest('the canvas subtitle names the family the fields follow (detected, newer than the node, unknown, chosen, expression)', async () => {
 			const seen = [];
-			for (const c of SUBTITLE_CASES) seen.push({ node: c.node, text: (await ctx.ed.canvasText(c.node)).includes(c.says) ? c.says : await ctx.ed.canvasText(c.node) });
-			expect(seen).toEqual(SUBTITLE_CASES.map((c) => ({ node: c.node, text: c.says })));
+			for (const c of SUBTITLE_CASES) {
+				const subtitle = await ctx.ed.canvasSubtitle(c.node);
+				seen.push({ node: c.node, text: subtitle.text, cut: subtitle.cut });
+			}
+			// Readable on the canvas: the whole subtitle shows, not cut off with an ellipsis.
+			expect(seen).toEqual(SUBTITLE_CASES.map((c) => ({ node: c.node, text: c.says, cut: false })));
 			if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, 'subtitles');
 		});
 
@@ -502,6 +506,7 @@ describe(`the node in the n8n ${N8N_VERSION} editor (headless Chromium)`, () => 
 			const during = (await ctx.ed.visibleParameters()).filter((p) => p.label === 'Size').length;
 			await ctx.ed.setParameterMode('model', 'fixed');
 			await ctx.ed.setModelId('gpt-image-2');
+			if (ALL_SCREENSHOTS) await ctx.browser.screenshot(ctx.page, 'gpt-image-2 size after an expression detour');
 			expect({ before, during, after: await sizeValue() }).toEqual({ before: 'auto', during: 1, after: 'auto' });
 		});
 

@@ -179,7 +179,7 @@ export const modelFamilyProperty: INodeProperties = {
 	noDataExpression: true,
 	default: DETECT_FAMILY,
 	description:
-		'Which fields the model takes. Detect From Model ID works for the usual model IDs (the notice below names the family it found); choose the family when the ID does not tell, e.g. an Azure deployment name, a gateway alias, or a model set by an expression.',
+		'Which fields the model takes. Detect From Model ID works for the usual model IDs (the subtitle on the canvas names the family it found, "as GPT Image 2.6" for a model newer than the node knows); choose the family when the ID does not tell, e.g. an Azure deployment name, a gateway alias, or a model set by an expression.',
 	options: [
 		{
 			name: 'Detect From Model ID',
@@ -209,9 +209,12 @@ export function unsupportedNotice(operation: Operation, label: string): INodePro
 }
 
 /**
- * The node's subtitle on the canvas: operation, model and the family the fields follow, worked out
- * in the editor from the table's patterns ("generate: gpt-image-2.7-nova · GPT Image 2.6 fields,
- * newer model"). Only the editor evaluates a subtitle, so this costs the run nothing.
+ * The node's subtitle on the canvas: the family whose fields the node shows, then the operation
+ * ("GPT Image 2 · generate", "as GPT Image 2.6 · generate" for a newer model of the line than the
+ * table knows, "family at run time · edit" for a model given by an expression), worked out in the
+ * editor from the table's patterns. The canvas shows about 30 characters of it, so the family
+ * comes first and the model ID (in the panel anyway) is left out. Only the editor evaluates a
+ * subtitle, so this costs the run nothing.
  */
 export function subtitleExpression(): string {
 	const detectable = DETECTABLE_FAMILIES.map(
@@ -221,18 +224,18 @@ export function subtitleExpression(): string {
 	const other = MODEL_FAMILIES.find((family) => family.pattern === undefined && !family.explicitOnly)?.displayName ?? '';
 	return (
 		'={{ (() => { ' +
+		'const operation = " · " + $parameter["operation"]; ' +
 		// The editor resolves $parameter: a model given as an expression fails there without input data.
-		'let m; try { m = $parameter["model"]; } catch (error) { return $parameter["operation"] + ": model from an expression · family at run time"; } ' +
+		'let m; try { m = $parameter["model"]; } catch (error) { return "family at run time" + operation; } ' +
 		'const id = String((m && typeof m === "object" ? m.value : m) ?? "").trim(); ' +
-		'const head = $parameter["operation"] + ": " + id; ' +
 		`const chosen = ${JSON.stringify(chosen)}[$parameter["modelFamily"]]; ` +
-		'if (chosen) return head + " · " + chosen + " fields"; ' +
-		'if (id.startsWith("=") || id.includes("{{")) return $parameter["operation"] + ": model from an expression · family at run time"; ' +
+		'if (chosen) return chosen + operation; ' +
+		'if (id.startsWith("=") || id.includes("{{")) return "family at run time" + operation; ' +
 		`const hit = [${detectable.join(', ')}].find((entry) => entry[0].test(id)); ` +
-		`if (!hit) return head + " · " + ${JSON.stringify(other)} + " fields"; ` +
+		`if (!hit) return ${JSON.stringify(other)} + operation; ` +
 		'const bare = id.toLowerCase().slice(id.lastIndexOf("/") + 1); ' +
 		'const newer = hit[2] && !hit[2].some((known) => bare === known || bare.startsWith(known + "-")); ' +
-		'return head + " · " + hit[1] + " fields" + (newer ? " (newer model: its newest known fields)" : ""); ' +
+		'return (newer ? "as " : "") + hit[1] + operation; ' +
 		'})() }}'
 	);
 }
