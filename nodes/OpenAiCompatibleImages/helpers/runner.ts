@@ -253,26 +253,21 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	// Lowers the requests in flight when the server rate-limits, and raises them again; shared with
 	// every other execution of the same account in this process (see gate.ts).
 	// Without usable credentials there is no account: each call then fails on them, item by item.
-	const gate = await credentialsOf(ctx).then(
+	// Asked for now and awaited after the items are read: n8n's credential read (a database query)
+	// runs meanwhile instead of before them.
+	const accountReady = credentialsOf(ctx).then(
 		(credentials) => accountGate(credentials, concurrency),
 		() => undefined,
 	);
-	const continueOnFail = ctx.continueOnFail();
-	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
-	const toolCall = isToolCall(ctx);
 	// What a server sent (its errors, answers, image URLs) may echo the key or a custom header back:
 	// it is redacted before it leaves the node. Validation errors and the user's own values (the
 	// prompt, file names) are not: no server has seen them.
-	const secrets = await credentialSecrets(ctx);
-	const redact: Redact = (value) => redactSecrets(value, secrets);
+	const secretsReady = credentialSecrets(ctx);
+	const continueOnFail = ctx.continueOnFail();
+	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
+	const toolCall = isToolCall(ctx);
 	const invalidItem = (error: unknown, itemIndex: number) => withItemIndex(ctx, error, itemIndex);
 	const plans: Array<ItemPlan | { error: unknown }> = [];
-	const modelOf = (itemIndex: number) => {
-		const plan = plans[itemIndex];
-		return plan && 'model' in plan ? plan.model : undefined;
-	};
-	// A model the provider retired gets an error naming its replacement (helpers/retired.ts).
-	const fail = (error: unknown, itemIndex: number) => redact(explainRetired(withItemIndex(ctx, error, itemIndex), modelOf(itemIndex)));
 	// Options are read per item: an expression may give each item its own Timeout, Binary Property, ...
 	const settingsOf: RunSettings[] = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
@@ -284,6 +279,16 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 			plans.push({ error });
 		}
 	}
+
+	const gate = await accountReady;
+	const secrets = await secretsReady;
+	const redact: Redact = (value) => redactSecrets(value, secrets);
+	const modelOf = (itemIndex: number) => {
+		const plan = plans[itemIndex];
+		return plan && 'model' in plan ? plan.model : undefined;
+	};
+	// A model the provider retired gets an error naming its replacement (helpers/retired.ts).
+	const fail = (error: unknown, itemIndex: number) => redact(explainRetired(withItemIndex(ctx, error, itemIndex), modelOf(itemIndex)));
 
 	const calls: Array<{ itemIndex: number; plan: ItemPlan; call: PlannedCall }> = [];
 	plans.forEach((plan, itemIndex) => {
