@@ -4,26 +4,13 @@
  */
 import type { NodeExecutionHint } from 'n8n-workflow';
 
-import { startImageServer } from '../server/image-server';
 import { encodeImage, renderPromptImage } from '../server/images';
-import { binaryBytes, runCredentialTestRequest, runNode } from '../harness/n8n';
+import { binaryBytes, runCredentialTestRequest } from '../harness/n8n';
+import { useImageServer } from '../harness/fixture';
 
-type Server = Awaited<ReturnType<typeof startImageServer>>;
-
-const API_KEY = 'sk-test-secret-key-123';
-let server: Server;
-let credentials: { baseUrl: string; apiKey: string; authentication: string };
-
-beforeAll(async () => {
-	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 24, height: 16 } });
-	credentials = { baseUrl: server.baseUrl, apiKey: API_KEY, authentication: 'bearer' };
-});
-afterAll(async () => await server.close());
-beforeEach(() => server.reset());
-
-const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
-const run = (parameters: Record<string, unknown>, extra: Partial<Parameters<typeof runNode>[0]> = {}) =>
-	runNode({ parameters: { operation: 'generate', ...parameters } as never, credentials, ...extra });
+const api = useImageServer();
+const { model } = api;
+const run = (parameters: Record<string, unknown>, extra?: Parameters<typeof api.run>[1]) => api.run({ operation: 'generate', ...parameters }, extra);
 const picture = encodeImage('png', renderPromptImage('bom', 24, 16));
 const answer = JSON.stringify({ created: 1, data: [{ b64_json: picture.toString('base64') }] });
 
@@ -33,20 +20,20 @@ describe('A BOM or whitespace around a JSON answer', () => {
 		['a BOM and line breaks around it', `\uFEFF\r\n  ${answer}\n\n`],
 		['spaces and tabs around it', ` \t${answer} \t\r\n`],
 	])('%s is accepted', async (_name, text) => {
-		server.respondNext({ text });
+		api.server.respondNext({ text });
 		const [item] = await run({ model: model('flux-dev'), prompt: 'Bom' });
 		expect(await binaryBytes(item)).toEqual(picture);
 	});
 
 	test('the model list with a BOM passes the credential test', async () => {
-		server.respondNext({ only: 'models', text: `\uFEFF${JSON.stringify({ data: [{ id: 'dall-e-3' }] })}\n` } as never);
+		api.server.respondNext({ only: 'models', text: `\uFEFF${JSON.stringify({ data: [{ id: 'dall-e-3' }] })}\n` } as never);
 		// n8n's tester passes it when the body has the model list (the rule on `data` does not match).
-		const outcome = await runCredentialTestRequest(credentials);
+		const outcome = await runCredentialTestRequest(api.credentials);
 		expect(outcome.ok && (outcome.body as { data?: unknown }).data).toEqual([{ id: 'dall-e-3' }]);
 	});
 
 	test('a BOM before something that is not JSON is still an error', async () => {
-		server.respondNext({ text: '\uFEFF<html>gateway</html>' });
+		api.server.respondNext({ text: '\uFEFF<html>gateway</html>' });
 		await expect(run({ model: model('flux-dev'), prompt: 'Bom', options: { maxRetries: 0 } })).rejects.toThrow(/not a JSON object/);
 	});
 });
@@ -62,7 +49,7 @@ describe('Extra Body Fields: what the node sends itself is refused, any other va
 		const error = await run({ model: model(id), prompt: 'Extra', options: { extraBody } }).catch((caught: Error) => caught);
 		expect((error as Error).message).toMatch(message);
 		expect((error as Error & { description: string }).description).toMatch(/Remove "\w+" from Extra Body Fields\.$/);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	const warned: Array<[string, string, string, Record<string, unknown>, string]> = [
@@ -75,45 +62,39 @@ describe('Extra Body Fields: what the node sends itself is refused, any other va
 	test.each(warned)('%s is sent as given, with a warning naming the field', async (_name, id, extraBody, sent, warning) => {
 		const hints: NodeExecutionHint[] = [];
 		await run({ model: model(id), prompt: 'Extra', options: { extraBody } }, { hints });
-		expect(server.imageRequests()[0].body).toMatchObject(sent);
+		expect(api.server.imageRequests()[0].body).toMatchObject(sent);
 		expect(hints).toEqual([{ type: 'warning', location: 'outputPane', message: warning }]);
 	});
 
 	test('a value the table knows for the model is sent without a warning (quality "max" on gpt-image-2.5-flare)', async () => {
 		const hints: NodeExecutionHint[] = [];
 		await run({ model: model('gpt-image-2.5-flare'), prompt: 'Extra', options: { extraBody: '{"quality": "max"}' } }, { hints });
-		expect(server.imageRequests()[0].body).toMatchObject({ quality: 'max' });
+		expect(api.server.imageRequests()[0].body).toMatchObject({ quality: 'max' });
 		expect(hints).toEqual([]);
 	});
 
 	test('one warning for a batch, not one per item', async () => {
 		const hints: NodeExecutionHint[] = [];
 		await run({ model: model('gpt-image-2'), prompt: 'Extra', options: { extraBody: '{"quality": "xhigh"}' } }, { hints, items: [{ json: {} }, { json: {} }, { json: {} }] });
-		expect(server.imageRequests()).toHaveLength(3);
+		expect(api.server.imageRequests()).toHaveLength(3);
 		expect(hints).toHaveLength(1);
 	});
 
 	test('OpenRouter input_references cannot replace the checked edit images', async () => {
-		const error = await runNode({
-			parameters: { operation: 'edit', model: model('google/gemini-2.5-flash-image'), modelFamily: 'openrouter-images', prompt: 'a', imageSource: 'urls', imageUrls: 'https://example.com/a.png', options: { extraBody: '{"input_references": [{"type": "image_url", "image_url": {"url": "https://example.com/other.png"}}]}' } } as never,
-			credentials,
-		}).catch((caught: Error) => caught);
+		const error = await api.run({ operation: 'edit', model: model('google/gemini-2.5-flash-image'), modelFamily: 'openrouter-images', prompt: 'a', imageSource: 'urls', imageUrls: 'https://example.com/a.png', options: { extraBody: '{"input_references": [{"type": "image_url", "image_url": {"url": "https://example.com/other.png"}}]}' } }).catch((caught: Error) => caught);
 		expect((error as Error).message).toBe('Extra Body Fields (JSON) must not set "input_references": the node sends the input images itself');
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	test('edit input images cannot be replaced through Extra Body', async () => {
-		const error = await runNode({
-			parameters: { operation: 'edit', model: model('flux-dev'), prompt: 'a', imageInputMode: 'json', imageSource: 'urls', imageUrls: 'https://example.com/a.png', options: { extraBody: '{"image": "https://example.com/other.png"}' } } as never,
-			credentials,
-		}).catch((caught: Error) => caught);
+		const error = await api.run({ operation: 'edit', model: model('flux-dev'), prompt: 'a', imageInputMode: 'json', imageSource: 'urls', imageUrls: 'https://example.com/a.png', options: { extraBody: '{"image": "https://example.com/other.png"}' } }).catch((caught: Error) => caught);
 		expect((error as Error).message).toMatch(/must not set "image": the node sends the input images itself/);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	test('provider fields pass: for other models also the table fields no rule covers', async () => {
 		await run({ model: model('flux-dev'), prompt: 'Extra', options: { extraBody: '{"guidance_scale": 5, "quality": "hd", "image": "https://example.com/ref.png"}' } });
-		expect(server.imageRequests()[0].body).toMatchObject({ model: 'flux-dev', n: 1, guidance_scale: 5, quality: 'hd', image: 'https://example.com/ref.png' });
+		expect(api.server.imageRequests()[0].body).toMatchObject({ model: 'flux-dev', n: 1, guidance_scale: 5, quality: 'hd', image: 'https://example.com/ref.png' });
 	});
 
 	test('with Continue On Fail only the item with the bad extra fails', async () => {
@@ -123,7 +104,7 @@ describe('Extra Body Fields: what the node sends itself is refused, any other va
 		);
 		expect(output.map((item) => [Boolean(item.binary), item.pairedItem])).toEqual([[true, { item: 0 }], [false, { item: 1 }]]);
 		expect(output[1].json.error).toMatch(/must not set "n"/);
-		expect(server.imageRequests().map((request) => request.body.n)).toEqual([1]);
+		expect(api.server.imageRequests().map((request) => request.body.n)).toEqual([1]);
 	});
 });
 
@@ -144,18 +125,18 @@ describe('Options are read per item', () => {
 
 	test('Timeout and Max Retries follow each item', async () => {
 		// Both items get a 503 first: the first item may retry, the second may not.
-		server.respondNext({ status: 503, headers: { 'retry-after-ms': '10' }, times: 2 });
+		api.server.respondNext({ status: 503, headers: { 'retry-after-ms': '10' }, times: 2 });
 		const output = await run(
 			{ model: model('flux-dev'), prompt: '={{ $json.p }}', options: { maxRetries: '={{ $json.retries }}', timeout: '={{ $json.timeout }}', concurrency: 1 } },
 			{ items: [{ json: { p: 'first', retries: 0, timeout: 5 } }, { json: { p: 'second', retries: 2, timeout: 5 } }], continueOnFail: true },
 		);
 		expect(output[0].json.error).toMatch(/HTTP 503/);
 		expect(output[1].binary?.data).toBeDefined();
-		expect(server.imageRequests().map((request) => request.body.prompt)).toEqual(['first', 'second', 'second']);
+		expect(api.server.imageRequests().map((request) => request.body.prompt)).toEqual(['first', 'second', 'second']);
 	});
 
 	test('a Timeout per item: the slow item with the short Timeout fails, the other succeeds', async () => {
-		server.delayBy((request) => (request.body?.prompt === 'slow' ? 1500 : 0));
+		api.server.delayBy((request) => (request.body?.prompt === 'slow' ? 1500 : 0));
 		const output = await run(
 			{ model: model('flux-dev'), prompt: '={{ $json.p }}', options: { timeout: '={{ $json.timeout }}', maxRetries: 0 } },
 			{ items: [{ json: { p: 'slow', timeout: 1 } }, { json: { p: 'slow', timeout: 5 } }], continueOnFail: true },
@@ -181,16 +162,16 @@ describe('Options are read per item', () => {
 		).catch((caught: Error) => caught);
 		expect((error as Error).message).toBe('Concurrency must be the same for all items: item 3 gives 2, item 1 gives 8');
 		expect((error as Error & { description: string }).description).toMatch(/whole run/);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	test('Concurrency from an expression that gives every item the same value works', async () => {
-		server.setLatency(50);
+		api.server.setLatency(50);
 		await run(
 			{ model: model('flux-dev'), prompt: '={{ $json.p }}', options: { concurrency: '={{ 2 }}' } },
 			{ items: [1, 2, 3, 4, 5].map((index) => ({ json: { p: `item ${index}` } })) },
 		);
-		server.setLatency(0);
-		expect(server.state.maxInFlight).toBe(2);
+		api.server.setLatency(0);
+		expect(api.server.state.maxInFlight).toBe(2);
 	});
 });

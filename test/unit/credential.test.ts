@@ -1,23 +1,16 @@
 import { startImageServer } from '../server/image-server';
 import { credentialType, runCredentialTestRequest, runNode, searchModels } from '../harness/n8n';
-
-type Server = Awaited<ReturnType<typeof startImageServer>>;
+import { useImageServer } from '../harness/fixture';
 
 const API_KEY = 'sk-credential-test-key';
-let server: Server;
+const api = useImageServer({ apiKey: API_KEY, imageSize: { width: 8, height: 8 } });
 
-beforeAll(async () => {
-	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 8, height: 8 } });
-});
-afterAll(async () => await server.close());
-beforeEach(() => server.reset());
-
-const bearer = () => ({ authentication: 'bearer', baseUrl: `${server.baseUrl}//`, apiKey: API_KEY });
+const bearer = () => ({ authentication: 'bearer', baseUrl: `${api.server.baseUrl}//`, apiKey: API_KEY });
 
 describe('credential authenticate', () => {
 	test('bearer: Authorization header with the trimmed key, plus custom headers', async () => {
 		const options = await credentialType.authenticate(
-			{ authentication: 'bearer', baseUrl: server.baseUrl, apiKey: `  ${API_KEY}\n`, customHeaders: { header: [{ name: ' X-Group ', value: 'vip' }, { name: '', value: 'ignored' }] } },
+			{ authentication: 'bearer', baseUrl: api.server.baseUrl, apiKey: `  ${API_KEY}\n`, customHeaders: { header: [{ name: ' X-Group ', value: 'vip' }, { name: '', value: 'ignored' }] } },
 			{ url: 'x', headers: { Accept: 'application/json' } },
 		);
 		expect(options.headers).toEqual({ Accept: 'application/json', Authorization: `Bearer ${API_KEY}`, 'X-Group': 'vip' });
@@ -26,7 +19,7 @@ describe('credential authenticate', () => {
 
 	test('azure: api-key header and api-version query, no Authorization', async () => {
 		const options = await credentialType.authenticate(
-			{ authentication: 'azure', baseUrl: server.url, apiKey: API_KEY, apiVersion: '2025-04-01-preview' },
+			{ authentication: 'azure', baseUrl: api.server.url, apiKey: API_KEY, apiVersion: '2025-04-01-preview' },
 			{ url: 'x' },
 		);
 		expect(options.headers).toEqual({ 'api-key': API_KEY });
@@ -36,9 +29,9 @@ describe('credential authenticate', () => {
 	test('azure: the model is the deployment in the path', async () => {
 		await runNode({
 			parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: 'my-dalle3' }, prompt: 'Azure' } as never,
-			credentials: { authentication: 'azure', baseUrl: server.url, apiKey: API_KEY, apiVersion: '2024-10-21' },
+			credentials: { authentication: 'azure', baseUrl: api.server.url, apiKey: API_KEY, apiVersion: '2024-10-21' },
 		});
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/openai/deployments/my-dalle3/images/generations');
 		expect(request.query).toEqual({ 'api-version': '2024-10-21' });
 		expect(request.headers['api-key']).toBe(API_KEY);
@@ -57,15 +50,15 @@ describe('credential test (GET {base}/models, run as n8n runs a declarative test
 	test('a good key gets the model list, with the trimmed key', async () => {
 		const outcome = await runCredentialTestRequest({ ...bearer(), apiKey: ` ${API_KEY} ` });
 		expect(outcome.ok && (outcome.body as { data: unknown[] }).data.length).toBeGreaterThan(0);
-		expect(server.requests.map((request) => [request.method, request.path, request.headers.authorization])).toEqual([
+		expect(api.server.requests.map((request) => [request.method, request.path, request.headers.authorization])).toEqual([
 			['GET', '/v1/models', `Bearer ${API_KEY}`],
 		]);
 	});
 
 	test('a pasted endpoint path and spaces around the Base URL are removed, as for requests', async () => {
-		const outcome = await runCredentialTestRequest({ ...bearer(), baseUrl: `  ${server.baseUrl}/images/generations/ ` });
+		const outcome = await runCredentialTestRequest({ ...bearer(), baseUrl: `  ${api.server.baseUrl}/images/generations/ ` });
 		expect(outcome.ok).toBe(true);
-		expect(server.requests[0].path).toBe('/v1/models');
+		expect(api.server.requests[0].path).toBe('/v1/models');
 	});
 
 	test('a bad key fails with HTTP 401, which has a rule naming the fix', async () => {
@@ -75,7 +68,7 @@ describe('credential test (GET {base}/models, run as n8n runs a declarative test
 	});
 
 	test('a 200 that is not a model list matches the body rule (a wrong Base URL)', async () => {
-		server.respondNext({ status: 200, html: '<html><title>Welcome</title></html>' });
+		api.server.respondNext({ status: 200, html: '<html><title>Welcome</title></html>' });
 		const outcome = await runCredentialTestRequest(bearer());
 		expect(outcome.ok).toBe(true);
 		const bodyRule = rule('responseSuccessBody', undefined);
@@ -85,24 +78,24 @@ describe('credential test (GET {base}/models, run as n8n runs a declarative test
 	});
 
 	test('a redirect is not followed: the key reaches no other server', async () => {
-		server.respondNext({ redirect: 'http://127.0.0.1:9/v1/models' });
+		api.server.respondNext({ redirect: 'http://127.0.0.1:9/v1/models' });
 		const outcome = await runCredentialTestRequest(bearer());
 		expect(outcome).toMatchObject({ ok: false, status: 302 });
-		expect(server.requests).toHaveLength(1);
+		expect(api.server.requests).toHaveLength(1);
 		expect(rule('responseCode', 302)?.properties.message).toMatch(/redirects.*Set the Base URL/);
 	});
 
 	test('a base URL without scheme is refused before any request, naming the field', async () => {
 		const outcome = await runCredentialTestRequest({ ...bearer(), baseUrl: 'api.openai.com/v1' });
 		expect(outcome).toMatchObject({ ok: false, message: expect.stringMatching(/^The Base URL "api\.openai\.com\/v1" must start with http:\/\/ or https:\/\//) });
-		expect(server.requests).toHaveLength(0);
+		expect(api.server.requests).toHaveLength(0);
 	});
 
 	test('a key with a line break is refused before any request, without showing it', async () => {
 		const outcome = await runCredentialTestRequest({ ...bearer(), apiKey: 'sk-abc\ndef' });
 		expect(outcome).toMatchObject({ ok: false, message: expect.stringMatching(/^The API key contains .*line break/) });
 		expect(JSON.stringify(outcome)).not.toContain('sk-abc');
-		expect(server.requests).toHaveLength(0);
+		expect(api.server.requests).toHaveLength(0);
 	});
 
 	test('an unreachable server fails with the connection error code', async () => {
@@ -111,11 +104,11 @@ describe('credential test (GET {base}/models, run as n8n runs a declarative test
 	});
 
 	test('azure tests against {endpoint}/openai/models with api-version and the api-key header', async () => {
-		const outcome = await runCredentialTestRequest({ authentication: 'azure', baseUrl: server.url, apiKey: API_KEY, apiVersion: '2024-10-21' });
+		const outcome = await runCredentialTestRequest({ authentication: 'azure', baseUrl: api.server.url, apiKey: API_KEY, apiVersion: '2024-10-21' });
 		expect(outcome.ok).toBe(true);
-		expect(server.requests[0].path).toBe('/openai/models');
-		expect(server.requests[0].query).toEqual({ 'api-version': '2024-10-21' });
-		expect(server.requests[0].headers['api-key']).toBe(API_KEY);
+		expect(api.server.requests[0].path).toBe('/openai/models');
+		expect(api.server.requests[0].query).toEqual({ 'api-version': '2024-10-21' });
+		expect(api.server.requests[0].headers['api-key']).toBe(API_KEY);
 	});
 });
 
@@ -151,14 +144,14 @@ describe('model list (From List)', () => {
 	});
 
 	test('on Azure the base models are listed with the hint that requests need the deployment name', async () => {
-		const { results } = await searchModels({ authentication: 'azure', baseUrl: server.url, apiKey: API_KEY, apiVersion: '2024-10-21' });
-		expect(server.requests[0].path).toBe('/openai/models');
+		const { results } = await searchModels({ authentication: 'azure', baseUrl: api.server.url, apiKey: API_KEY, apiVersion: '2024-10-21' });
+		expect(api.server.requests[0].path).toBe('/openai/models');
 		expect(results.length).toBeGreaterThan(0);
 		for (const result of results) expect(result.description).toMatch(/deployment name: enter it with By ID and choose its Model Family/);
 	});
 
 	test('when the server answers with an error, the well-known models remain, saying why', async () => {
-		server.respondNext({ status: 500, json: { error: { message: 'models endpoint disabled' } }, times: 5 });
+		api.server.respondNext({ status: 500, json: { error: { message: 'models endpoint disabled' } }, times: 5 });
 		const { results } = await searchModels(bearer());
 		expect(results.map((result) => result.value)).toContain('gpt-image-2');
 		expect(results.map((result) => result.value)).not.toContain('dall-e-3');

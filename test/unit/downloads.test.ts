@@ -15,15 +15,14 @@ import type { INodeExecutionData } from 'n8n-workflow';
 
 import { peekStream } from '../../nodes/OpenAiCompatibleImages/transport/stream';
 import { watchUnhandledRejections } from '../harness/checks';
-import { binaryBytes, runNode, useBinaryDataMode } from '../harness/n8n';
-import { startImageServer } from '../server/image-server';
+import { useImageServer } from '../harness/fixture';
+import { binaryBytes, useBinaryDataMode } from '../harness/n8n';
 import { encodeImage, encodePng, renderPromptImage } from '../server/images';
 
 jest.setTimeout(20_000);
 
-type Server = Awaited<ReturnType<typeof startImageServer>>;
-
-let server: Server;
+// Pictures drawn at the size asked.
+const api = useImageServer({ apiKey: 'k', imageSize: undefined });
 let sandbox: string;
 let storage: string;
 const unhandled = watchUnhandledRejections();
@@ -32,18 +31,15 @@ const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const bigPng = encodePng(renderPromptImage('big', 1024, 1024, { noise: true }));
 
 beforeAll(async () => {
-	server = await startImageServer({ apiKey: 'k' });
 	sandbox = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-downloads-'));
 	storage = path.join(sandbox, 'storage');
 	fs.mkdirSync(storage);
 	await useBinaryDataMode('filesystem', storage);
 });
 afterAll(async () => {
-	await server.close();
 	fs.rmSync(sandbox, { recursive: true, force: true });
 	unhandled.stop();
 });
-beforeEach(() => server.reset());
 afterEach(async () => {
 	await new Promise((resolve) => setTimeout(resolve, 20));
 	unhandled.check();
@@ -76,22 +72,21 @@ async function until<T>(probe: () => T | undefined, what: string, ms = 5000): Pr
 
 /** The provider answers with a URL to `bytes`; `download` shapes how the download goes. */
 function answerWithUrl(name: string, bytes: Buffer, mimeType = 'image/png') {
-	const url = server.serve(`/files/${name}`, bytes, mimeType);
-	server.respondNext({ json: { created: 1, data: [{ url }] } });
+	const url = api.server.serve(`/files/${name}`, bytes, mimeType);
+	api.server.respondNext({ json: { created: 1, data: [{ url }] } });
 	return url;
 }
 
 const generate = async (options: Record<string, unknown> = {}, abortSignal?: AbortSignal) =>
-	await runNode({
-		parameters: {
+	await api.run(
+		{
 			operation: 'generate',
-			model: { __rl: true, mode: 'id', value: 'flux-dev' },
+			model: api.model('flux-dev'),
 			prompt: 'A download',
 			options: { maxRetries: 0, ...options },
-		} as never,
-		credentials: { baseUrl: server.baseUrl, apiKey: 'k', authentication: 'bearer' },
-		abortSignal,
-	});
+		},
+		{ abortSignal },
+	);
 
 describe('downloads stream into binary storage', () => {
 	beforeEach(() => fs.rmSync(storage, { recursive: true, force: true }));
@@ -100,7 +95,7 @@ describe('downloads stream into binary storage', () => {
 		let release = () => {};
 		const paused = new Promise<void>((resolve) => (release = resolve));
 		answerWithUrl('big.png', bigPng);
-		server.respondNext({ only: 'download', pauseUntil: paused });
+		api.server.respondNext({ only: 'download', pauseUntil: paused });
 		const run = generate();
 		// The server has sent half the image and waits: a node that buffered the download would
 		// have written nothing yet.
@@ -118,16 +113,16 @@ describe('downloads stream into binary storage', () => {
 			fileExtension: 'png',
 			bytes: bigPng.length,
 		});
-		expect(item.json).toMatchObject({ width: 1024, height: 1024, url: `${server.url}/files/big.png` });
+		expect(item.json).toMatchObject({ width: 1024, height: 1024, url: `${api.server.url}/files/big.png` });
 		// One stored image, no temporary file left.
 		expect(imageFiles()).toEqual([{ file: expect.not.stringContaining('.tmp'), size: bigPng.length }]);
 	});
 
 	test('a download that stalls half-way is dropped from storage and retried whole', async () => {
 		answerWithUrl('stalls.png', bigPng);
-		server.respondNext({ only: 'download', stall: true });
+		api.server.respondNext({ only: 'download', stall: true });
 		const [item] = await generate({ maxRetries: 1, timeout: 1 });
-		const downloads = server.requests.filter((request) => request.kind === 'download');
+		const downloads = api.server.requests.filter((request) => request.kind === 'download');
 		expect(downloads).toHaveLength(2);
 		expect(sha(await binaryBytes(item))).toBe(sha(bigPng));
 		expect(imageFiles()).toEqual([{ file: expect.not.stringContaining('.tmp'), size: bigPng.length }]);
@@ -135,16 +130,16 @@ describe('downloads stream into binary storage', () => {
 
 	test('a download reset half-way is retried whole', async () => {
 		answerWithUrl('resets.png', bigPng);
-		server.respondNext({ only: 'download', reset: true });
+		api.server.respondNext({ only: 'download', reset: true });
 		const [item] = await generate({ maxRetries: 1 });
-		expect(server.requests.filter((request) => request.kind === 'download')).toHaveLength(2);
+		expect(api.server.requests.filter((request) => request.kind === 'download')).toHaveLength(2);
 		expect(sha(await binaryBytes(item))).toBe(sha(bigPng));
 		expect(imageFiles()).toHaveLength(1);
 	});
 
 	test('a download that fails for good leaves no file behind', async () => {
 		answerWithUrl('fails.png', bigPng);
-		server.respondNext({ only: 'download', stall: true, times: 2 });
+		api.server.respondNext({ only: 'download', stall: true, times: 2 });
 		await expect(generate({ maxRetries: 1, timeout: 1 })).rejects.toThrow(
 			/^Could not download the image from 127\.0\.0\.1:\d+: no complete answer within 1 s \(after 2 attempts\)$/,
 		);
@@ -155,7 +150,7 @@ describe('downloads stream into binary storage', () => {
 	test('cancelling the execution mid-download ends the run at once and drops the partial file', async () => {
 		const controller = new AbortController();
 		answerWithUrl('cancelled.png', bigPng);
-		server.respondNext({ only: 'download', stall: true });
+		api.server.respondNext({ only: 'download', stall: true });
 		const run = generate({ timeout: 60 }, controller.signal);
 		await until(() => (fs.existsSync(storage) ? imageFiles().find(({ size }) => size > 0) : undefined), 'a partly written file');
 		const cancelledAt = Date.now();
@@ -222,7 +217,7 @@ describe('in memory mode (n8n 1.x default)', () => {
 describe('peekStream on a real HTTP response', () => {
 	/** A response whose whole body (and its end) has arrived before it is peeked at. */
 	async function arrivedResponse(body: Buffer): Promise<http.IncomingMessage> {
-		const url = server.serve('/files/arrived.bin', body, 'application/octet-stream');
+		const url = api.server.serve('/files/arrived.bin', body, 'application/octet-stream');
 		const response = await new Promise<http.IncomingMessage>((resolve) => http.get(url, resolve));
 		await new Promise((resolve) => setTimeout(resolve, 50));
 		return response;

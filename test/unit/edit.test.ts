@@ -4,38 +4,31 @@ import * as path from 'node:path';
 
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import { binaryBytes, prepareItems, runNode, useBinaryDataMode, type InputFile } from '../harness/n8n';
-import { startImageServer } from '../server/image-server';
+import { binaryBytes, prepareItems, useBinaryDataMode, type InputFile } from '../harness/n8n';
+import { useImageServer, type ImageServerFixture } from '../harness/fixture';
 import { encodeJpeg, encodePng, encodeWebp, renderPromptImage } from '../server/images';
 
-type Server = Awaited<ReturnType<typeof startImageServer>>;
-type Recorded = Server['requests'][number];
+type Recorded = ImageServerFixture['server']['requests'][number];
 
 const API_KEY = 'sk-test-edit-key';
 const MB = 1024 * 1024;
 const PNG_HEAD = '89504e470d0a1a0a';
-let server: Server;
-let credentials: { baseUrl: string; apiKey: string; authentication: string };
+const api = useImageServer({ apiKey: API_KEY, imageSize: { width: 24, height: 16 } });
+const { model } = api;
 let storagePath: string;
 
 beforeAll(async () => {
-	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 24, height: 16 } });
-	credentials = { baseUrl: server.baseUrl, apiKey: API_KEY, authentication: 'bearer' };
 	storagePath = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-binary-'));
 	await useBinaryDataMode('filesystem', storagePath);
 });
 afterAll(async () => {
-	await server.close();
 	fs.rmSync(storagePath, { recursive: true, force: true });
 });
-beforeEach(() => server.reset());
 
-const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
-const run = (operation: string, parameters: Record<string, unknown>, extra: Partial<Parameters<typeof runNode>[0]> = {}) =>
-	runNode({ parameters: { operation, ...parameters } as never, credentials, ...extra });
-const edit = (parameters: Record<string, unknown>, extra: Partial<Parameters<typeof runNode>[0]> = {}) => run('edit', parameters, extra);
-const variation = (parameters: Record<string, unknown>, extra: Partial<Parameters<typeof runNode>[0]> = {}) =>
-	run('variation', parameters, extra);
+type Extra = Parameters<typeof api.run>[1];
+const run = (operation: string, parameters: Record<string, unknown>, extra?: Extra) => api.run({ operation, ...parameters }, extra);
+const edit = (parameters: Record<string, unknown>, extra?: Extra) => run('edit', parameters, extra);
+const variation = (parameters: Record<string, unknown>, extra?: Extra) => run('variation', parameters, extra);
 
 const png = (width: number, height: number, seed = 'png') => encodePng(renderPromptImage(`${seed} ${width}x${height}`, width, height));
 const jpeg = (width: number, height: number) => encodeJpeg(renderPromptImage(`jpeg ${width}x${height}`, width, height));
@@ -98,8 +91,8 @@ describe.each([
 			{ model: model('dall-e-2'), prompt: 'Add a red hat', n: 2, sizeDallE2: '256x256', maskBinaryPropertyName: 'mask', options: { user: 'user-7' } },
 			{ items: input },
 		);
-		const [request] = server.imageRequests();
-		expect(server.imageRequests()).toHaveLength(1);
+		const [request] = api.server.imageRequests();
+		expect(api.server.imageRequests()).toHaveLength(1);
 		expect(request.path).toBe('/v1/images/edits');
 		expect(request.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
 		expect(request.headers.authorization).toBe(`Bearer ${API_KEY}`);
@@ -146,7 +139,7 @@ describe.each([
 			},
 			{ items: input },
 		);
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/images/edits');
 		expect(fieldsOf(request)).toEqual({
 			model: 'gpt-image-1', prompt: 'Put them in one gift basket', n: '2', size: '1024x1536', quality: 'high',
@@ -176,7 +169,7 @@ describe.each([
 			{ model: model('gpt-image-1.5'), prompt: 'Blend', imageSource: 'allBinary', maskBinaryPropertyName: 'mask' },
 			{ items: input },
 		);
-		expect(filesOf(server.imageRequests()[0])).toEqual([
+		expect(filesOf(api.server.imageRequests()[0])).toEqual([
 			filePart('image[]', 'a.png', 'image/png', images[0]),
 			filePart('image[]', 'b.jpg', 'image/jpeg', images[1]),
 			filePart('image[]', 'c.webp', 'image/webp', images[2]),
@@ -197,7 +190,7 @@ describe.each([
 			},
 			{ items: input },
 		);
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/images/generations');
 		expect(request.headers['content-type']).toMatch(/application\/json/);
 		const { image: sent, ...rest } = request.body;
@@ -218,7 +211,7 @@ describe.each([
 			{ model: model('dall-e-2'), binaryPropertyName: 'photo', n: 2, sizeDallE2: '512x512', options: { response_format: 'url', user: 'u9' } },
 			{ items: input },
 		);
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/images/variations');
 		expect(fieldsOf(request)).toEqual({ model: 'dall-e-2', n: '2', size: '512x512', response_format: 'url', user: 'u9' });
 		expect(filesOf(request)).toEqual([filePart('image', 'source.png', 'image/png', image)]);
@@ -234,7 +227,7 @@ describe('Edit: upload details', () => {
 	test('a single GPT image file goes as `image`', async () => {
 		const image = webp(16, 16);
 		await edit({ model: model('gpt-image-2'), prompt: 'Sharper', sizeGptImage2: '1536x864' }, { items: await items({ data: { data: image } }) });
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(filesOf(request)).toEqual([filePart('image', 'data.webp', 'image/webp', image)]);
 		expect(fieldsOf(request)).toMatchObject({ model: 'gpt-image-2', size: '1536x864', quality: 'auto' });
 	});
@@ -244,7 +237,7 @@ describe('Edit: upload details', () => {
 			{ model: model('gpt-image-1-mini'), prompt: 'Tidy', options: { input_fidelity: 'high', moderation: 'low' } },
 			{ items: await items({ data: { data: png(16, 16) } }) },
 		);
-		expect(fieldsOf(server.imageRequests()[0])).toEqual({ model: 'gpt-image-1-mini', prompt: 'Tidy', n: '1', size: 'auto', quality: 'auto' });
+		expect(fieldsOf(api.server.imageRequests()[0])).toEqual({ model: 'gpt-image-1-mini', prompt: 'Tidy', n: '1', size: 'auto', quality: 'auto' });
 	});
 
 	test('another model: free size, its extras as form fields, GIF accepted', async () => {
@@ -253,16 +246,16 @@ describe('Edit: upload details', () => {
 			{ model: model('flux-kontext-pro'), prompt: 'Pop art', size: '1024x768', options: { seed: 5, negative_prompt: 'text', watermark: true } },
 			{ items: await items({ data: { data: gif, fileName: 'anim.gif' } }) },
 		);
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(fieldsOf(request)).toEqual({ model: 'flux-kontext-pro', prompt: 'Pop art', n: '1', size: '1024x768', watermark: 'true', seed: '5', negative_prompt: 'text' });
 		expect(filesOf(request)).toEqual([filePart('image', 'anim.gif', 'image/gif', gif)]);
 	});
 
 	test('a retried edit uploads the same files again', async () => {
 		const image = png(16, 16);
-		server.respondNext({ status: 500, json: { error: { message: 'Upstream hiccup', type: 'server_error' } }, headers: { 'retry-after-ms': '0' } });
+		api.server.respondNext({ status: 500, json: { error: { message: 'Upstream hiccup', type: 'server_error' } }, headers: { 'retry-after-ms': '0' } });
 		const output = await edit({ model: model('gpt-image-1'), prompt: 'Again' }, { items: await items({ data: { data: image } }) });
-		const requests = server.imageRequests();
+		const requests = api.server.imageRequests();
 		expect(requests).toHaveLength(2);
 		for (const request of requests) {
 			expect(filesOf(request)).toEqual([filePart('image', 'data.png', 'image/png', image)]);
@@ -279,7 +272,7 @@ describe('Edit: upload details', () => {
 			{ json: { idea: 'two' }, binary: { data: { data: second } } },
 		]);
 		const output = await edit({ model: model('dall-e-2'), prompt: '={{ $json.idea }}', options: { concurrency: 1 } }, { items: input });
-		const requests = server.imageRequests();
+		const requests = api.server.imageRequests();
 		expect(requests.map((request) => fieldsOf(request).prompt)).toEqual(['one', 'two']);
 		expect(requests[0].parts?.find((part) => part.name === 'image')?.data.equals(first)).toBe(true);
 		expect(requests[1].parts?.find((part) => part.name === 'image')?.data.equals(second)).toBe(true);
@@ -295,7 +288,7 @@ describe('Edit: URLs in JSON body', () => {
 			{ model: model('doubao-seedream-3-0-t2i-250415'), prompt: 'Combine', imageInputMode: 'json', endpoint: 'edits', binaryPropertyName: 'data,data_1' },
 			{ items: input },
 		);
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/images/edits');
 		expect(request.headers['content-type']).toMatch(/application\/json/);
 		expect(request.body.image).toHaveLength(2);
@@ -320,8 +313,8 @@ describe('Edit: URLs in JSON body', () => {
 			imageSource: 'urls',
 			imageUrls: '={{ ["https://example.com/x.webp", "https://example.com/y.webp"] }}',
 		});
-		const bodies = server.imageRequests().map((request) => request.body);
-		expect(server.imageRequests().map((request) => request.path)).toEqual(Array(3).fill('/v1/images/generations'));
+		const bodies = api.server.imageRequests().map((request) => request.body);
+		expect(api.server.imageRequests().map((request) => request.path)).toEqual(Array(3).fill('/v1/images/generations'));
 		expect(bodies[0]).toEqual({ model: 'doubao-seedream-3-0-t2i-250415', prompt: 'One', n: 1, image: 'https://example.com/a.png' });
 		expect(bodies[1].image).toEqual(['https://example.com/a.png', 'https://example.com/b.jpg', dataUrl]);
 		expect(bodies[2].image).toEqual(['https://example.com/x.webp', 'https://example.com/y.webp']);
@@ -334,7 +327,7 @@ describe('Edit: URLs in JSON body', () => {
 			{ model: model('gpt-image-1'), prompt: 'Sky', imageInputMode: 'json', endpoint: 'edits', maskBinaryPropertyName: 'mask' },
 			{ items: await items({ data: { data: image }, mask: { data: mask } }) },
 		);
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/images/edits');
 		const { images, mask: sentMask, ...rest } = request.body;
 		expect(rest).toEqual({ model: 'gpt-image-1', prompt: 'Sky', n: 1, size: 'auto', quality: 'auto' });
@@ -405,7 +398,7 @@ describe('Edit and Variation: validation before any request', () => {
 		expect(error.constructor.name).toBe('NodeOperationError');
 		expect(error.message).toMatch(message);
 		if (description) expect(error.description).toMatch(description);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	test('a PNG over 4 MB for dall-e-2', async () => {
@@ -416,7 +409,7 @@ describe('Edit and Variation: validation before any request', () => {
 			/The input image in binary property "data" is 4\.\d MB, more than the 4\.0 MB DALL·E 2 accepts/,
 		);
 		await expect(variation({ model: model('dall-e-2') }, { items: input })).rejects.toThrow(/more than the 4\.0 MB DALL·E 2 accepts/);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	test('a file over 50 MB for a GPT image model', async () => {
@@ -425,13 +418,13 @@ describe('Edit and Variation: validation before any request', () => {
 		await expect(edit({ model: model('gpt-image-1'), prompt: 'a' }, { items: input })).rejects.toThrow(
 			/The input image in binary property "data" is 50\.0 MB, more than the 50\.0 MB GPT Image accepts/,
 		);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	test('one bad item stops the node before any item is sent', async () => {
 		const input = await prepareItems([{ binary: { data: { data: png(16, 16) } } }, { binary: { other: { data: png(16, 16) } } }]);
 		await expect(edit({ model: model('gpt-image-1'), prompt: 'a' }, { items: input })).rejects.toThrow(/no binary property "data"/);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	test('with Continue On Fail, an item with bad input becomes an error item and the others go on', async () => {
@@ -445,13 +438,13 @@ describe('Edit and Variation: validation before any request', () => {
 		expect(output[0].pairedItem).toEqual({ item: 0 });
 		expect(output[1].binary?.data).toMatchObject({ fileName: 'fine-1.png' });
 		expect(output[1].pairedItem).toEqual({ item: 1 });
-		expect(server.imageRequests()).toHaveLength(1);
+		expect(api.server.imageRequests()).toHaveLength(1);
 	});
 });
 
 describe('Edit and Variation: gateways without the endpoint', () => {
 	test('one-api answers edits with 501 api_not_implemented: the error says the gateway does not support edits', async () => {
-		server.respondNext({
+		api.server.respondNext({
 			status: 501,
 			json: { error: { message: 'API not implemented', type: 'one_api_error', param: '', code: 'api_not_implemented' } },
 			times: 3,
@@ -466,11 +459,11 @@ describe('Edit and Variation: gateways without the endpoint', () => {
 		expect(error.httpCode).toBe('501');
 		expect(error.description).toMatch(/does not implement images\/edits/);
 		expect(error.description).toMatch(/Image Input Mode "URLs in JSON Body"/);
-		expect(server.imageRequests().map((request) => request.path)).toEqual(['/v1/images/edits']);
+		expect(api.server.imageRequests().map((request) => request.path)).toEqual(['/v1/images/edits']);
 	});
 
 	test('a gateway without variations: the error says so', async () => {
-		server.respondNext({ status: 501, json: { error: { message: 'not implemented', type: 'new_api_error', code: 'not_implemented' } }, times: 3 });
+		api.server.respondNext({ status: 501, json: { error: { message: 'not implemented', type: 'new_api_error', code: 'not_implemented' } }, times: 3 });
 		const error = await variation(
 			{ model: model('dall-e-2'), options: { maxRetries: 0 } },
 			{ items: await items({ data: { data: png(16, 16) } }) },

@@ -9,40 +9,30 @@
 import type { NodeExecutionHint } from 'n8n-workflow';
 
 import { secretsOf, secretsOfHeader } from '../../credentials/OpenAiCompatibleImagesApi.credentials';
-import { binaryBytes, runNode } from '../harness/n8n';
-import { startImageServer } from '../server/image-server';
+import { binaryBytes } from '../harness/n8n';
+import { useImageServer } from '../harness/fixture';
 import { encodeImage, renderPromptImage } from '../server/images';
-
-type Server = Awaited<ReturnType<typeof startImageServer>>;
 
 const API_KEY = 'sk-gateway-test-key-123';
 const PORTKEY_KEY = 'pk-live-7Hq2Lm9Xv4Rt8Wz1';
-let server: Server;
+const api = useImageServer({ apiKey: API_KEY, imageSize: { width: 8, height: 8 } });
+const { model } = api;
 const png = encodeImage('png', renderPromptImage('gateway', 8, 8));
-
-beforeAll(async () => {
-	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 8, height: 8 } });
-});
-afterAll(async () => await server.close());
-beforeEach(() => server.reset());
 
 /** A credential routed the way Portkey's users route it: through Custom Headers. */
 const portkey = (headers: Record<string, string> = {}) => ({
 	authentication: 'bearer',
-	baseUrl: server.baseUrl,
+	baseUrl: api.server.baseUrl,
 	apiKey: API_KEY,
 	customHeaders: {
 		header: Object.entries({ 'x-portkey-provider': 'openai', 'x-portkey-api-key': PORTKEY_KEY, ...headers }).map(([name, value]) => ({ name, value })),
 	},
 });
-const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
 const generate = (id: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}, hints?: NodeExecutionHint[]) =>
-	runNode({
-		parameters: { operation: 'generate', model: model(id), prompt: 'An openai logo made of fruit', options: { maxRetries: 0 }, ...extra } as never,
-		credentials: portkey(headers) as never,
-		continueOnFail: true,
-		hints,
-	});
+	api.run(
+		{ operation: 'generate', model: model(id), prompt: 'An openai logo made of fruit', options: { maxRetries: 0 }, ...extra },
+		{ credentials: portkey(headers) as never, continueOnFail: true, hints },
+	);
 const failed = async (...args: Parameters<typeof generate>) => {
 	const [item] = await generate(...args);
 	return item.json as { error: string; description: string; httpCode?: string };
@@ -96,7 +86,7 @@ describe('The redaction rule (secretsOfHeader): real gateway headers', () => {
 
 describe('Routing values are shown as sent; credentials are redacted; the provider’s answer is untouched', () => {
 	test('Portkey passing on an OpenAI error: the provider name stays, the Portkey key is redacted, the hop is named', async () => {
-		server.respondNext({
+		api.server.respondNext({
 			status: 400,
 			json: { error: { message: `openai error: Invalid size 5x5 (key ${PORTKEY_KEY})`, type: 'invalid_request_error', param: 'size', code: null }, provider: 'openai' },
 		});
@@ -106,14 +96,14 @@ describe('Routing values are shown as sent; credentials are redacted; the provid
 	});
 
 	test('an Azure deployment name from a routing header stays in the error', async () => {
-		server.respondNext({ status: 404, json: { error: { message: 'azure-openai error: The API deployment dalle3-eastus does not exist', code: 'DeploymentNotFound' }, provider: 'azure-openai' } });
+		api.server.respondNext({ status: 404, json: { error: { message: 'azure-openai error: The API deployment dalle3-eastus does not exist', code: 'DeploymentNotFound' }, provider: 'azure-openai' } });
 		const error = await failed('dall-e-3', {}, { 'x-portkey-provider': 'azure-openai', 'x-portkey-azure-deployment-id': 'dalle3-eastus' });
 		expect(error.error).toBe('azure-openai error: The API deployment dalle3-eastus does not exist (HTTP 404)');
 		expect(error.description).toMatch(/^The gateway answered and passed on this error from the provider behind it \(azure-openai\)\. Not found: /);
 	});
 
 	test('DALL·E 3’s revised_prompt naming the provider is output as the provider wrote it', async () => {
-		server.respondNext({ json: { created: 1, data: [{ b64_json: png.toString('base64'), revised_prompt: 'An openai logo made of fruit, in a bowl' }] } });
+		api.server.respondNext({ json: { created: 1, data: [{ b64_json: png.toString('base64'), revised_prompt: 'An openai logo made of fruit, in a bowl' }] } });
 		const [item] = await generate('dall-e-3');
 		expect(item.json.revised_prompt).toBe('An openai logo made of fruit, in a bowl');
 		expect(await binaryBytes(item)).toEqual(png);
@@ -123,7 +113,7 @@ describe('Routing values are shown as sent; credentials are redacted; the provid
 describe('Portkey’s Gemini route: images in message.content_blocks', () => {
 	test('the image in content_blocks is stored; the text is kept once', async () => {
 		const dataUrl = `data:image/png;base64,${png.toString('base64')}`;
-		server.respondNext({
+		api.server.respondNext({
 			json: {
 				id: 'portkey-1',
 				object: 'chat.completion',
@@ -156,7 +146,7 @@ describe('A partial answer keeps the images that came', () => {
 		['Stability: a null b64_json', [{ b64_json: png.toString('base64') }, { b64_json: null }]],
 		['a null entry', [null, { b64_json: png.toString('base64') }]],
 	])('%s: one image of two, imagesRequested/imagesReturned and the warning', async (_name, data) => {
-		server.respondNext({ json: { created: 1, data, provider: 'vertex-ai' } });
+		api.server.respondNext({ json: { created: 1, data, provider: 'vertex-ai' } });
 		const hints: NodeExecutionHint[] = [];
 		const output = await generate('imagen-3.0-generate-002', { n: 2 }, { 'x-portkey-provider': 'vertex-ai' }, hints);
 		expect(output).toHaveLength(1);
@@ -168,7 +158,7 @@ describe('A partial answer keeps the images that came', () => {
 	});
 
 	test('all entries empty: an error that says so', async () => {
-		server.respondNext({ json: { created: 1, data: [{}, {}] } });
+		api.server.respondNext({ json: { created: 1, data: [{}, {}] } });
 		const error = await failed('imagen-3.0-generate-002', { n: 2 });
 		expect(error.error).toBe('The provider returned no image: all 2 entries have neither b64_json nor url');
 	});
@@ -176,7 +166,7 @@ describe('A partial answer keeps the images that came', () => {
 
 describe('Gateway error envelopes: the gateway’s message, the failing hop, never raw HTML', () => {
 	test('Portkey could not reach the provider (html-message, fetch failed): not n8n’s generic "refused the connection"', async () => {
-		server.respondNext({ status: 500, json: { 'html-message': 'Message: fetch failed Cause: Error: connect ECONNREFUSED 127.0.0.1:9 Name: TypeError' } });
+		api.server.respondNext({ status: 500, json: { 'html-message': 'Message: fetch failed Cause: Error: connect ECONNREFUSED 127.0.0.1:9 Name: TypeError' } });
 		const error = await failed('dall-e-3');
 		expect(error.error).toBe('The gateway could not reach the provider behind it: fetch failed (connect ECONNREFUSED 127.0.0.1:9) (HTTP 500)');
 		expect(error.description).toBe(
@@ -185,7 +175,7 @@ describe('Gateway error envelopes: the gateway’s message, the failing hop, nev
 	});
 
 	test('an nginx page passed on inside html-message: its title, no HTML', async () => {
-		server.respondNext({
+		api.server.respondNext({
 			status: 502,
 			json: { 'html-message': '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>' },
 		});
@@ -196,7 +186,7 @@ describe('Gateway error envelopes: the gateway’s message, the failing hop, nev
 
 	test('an HTML page wrapped in a translated provider’s error (Stability): decoded, no HTML', async () => {
 		const inner = JSON.stringify({ 'html-message': '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>' });
-		server.respondNext({ status: 502, json: { error: { message: `Invalid response received from stability-ai: ${inner}`, type: null, param: null, code: null }, provider: 'stability-ai' } });
+		api.server.respondNext({ status: 502, json: { error: { message: `Invalid response received from stability-ai: ${inner}`, type: null, param: null, code: null }, provider: 'stability-ai' } });
 		const error = await failed('stable-diffusion-xl-1024-v1-0');
 		expect(error.error).toBe('Invalid response received from stability-ai: HTML error page: 502 Bad Gateway (HTTP 502)');
 		expect(error.description).toMatch(/^The gateway answered and passed on this error from the provider behind it \(stability-ai\)\. /);
@@ -204,7 +194,7 @@ describe('Gateway error envelopes: the gateway’s message, the failing hop, nev
 	});
 
 	test('Portkey refusing an unknown provider (HTTP 400): the gateway’s message and the fix, no blame on a provider', async () => {
-		server.respondNext({ status: 400, json: { status: 'failure', message: 'Invalid provider passed' } });
+		api.server.respondNext({ status: 400, json: { status: 'failure', message: 'Invalid provider passed' } });
 		const error = await failed('dall-e-3', {}, { 'x-portkey-provider': 'opneai' });
 		expect(error.error).toBe('Invalid provider passed (HTTP 400)');
 		expect(error.description).toBe(
@@ -213,7 +203,7 @@ describe('Gateway error envelopes: the gateway’s message, the failing hop, nev
 	});
 
 	test('Portkey’s own refusal ({status: "failure"}): the gateway’s message, the gateway named as the hop', async () => {
-		server.respondNext({ status: 500, json: { status: 'failure', message: 'imageGenerate is not supported by groq' } });
+		api.server.respondNext({ status: 500, json: { status: 'failure', message: 'imageGenerate is not supported by groq' } });
 		const error = await failed('dall-e-3', {}, { 'x-portkey-provider': 'groq' });
 		expect(error.error).toBe('imageGenerate is not supported by groq (HTTP 500)');
 		expect(error.description).toBe(

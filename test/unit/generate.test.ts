@@ -1,27 +1,15 @@
-import { startImageServer } from '../server/image-server';
-import { binaryBytes, runNode } from '../harness/n8n';
+import { binaryBytes } from '../harness/n8n';
+import { TEST_API_KEY, useImageServer } from '../harness/fixture';
 
-type Server = Awaited<ReturnType<typeof startImageServer>>;
-
-const API_KEY = 'sk-test-secret-key-123';
-let server: Server;
-let credentials: { baseUrl: string; apiKey: string; authentication: string };
-
-beforeAll(async () => {
-	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 24, height: 16 } });
-	credentials = { baseUrl: `${server.baseUrl}/`, apiKey: ` ${API_KEY}\n`, authentication: 'bearer' };
-});
-afterAll(async () => await server.close());
-beforeEach(() => server.reset());
-
-const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
-const generate = (parameters: Record<string, unknown>, extra: Partial<Parameters<typeof runNode>[0]> = {}) =>
-	runNode({ parameters: { operation: 'generate', ...parameters } as never, credentials, ...extra });
+// A Base URL with a trailing slash and a key with whitespace around it: both are trimmed.
+const api = useImageServer({ credentials: (server, apiKey) => ({ baseUrl: `${server.baseUrl}/`, apiKey: ` ${apiKey}\n`, authentication: 'bearer' }) });
+const { model } = api;
+const generate = (parameters: Record<string, unknown>, extra?: Parameters<typeof api.run>[1]) => api.run({ operation: 'generate', ...parameters }, extra);
 
 describe('Generate: what each model family sends', () => {
 	test('dall-e-3 sends its own fields, b64_json by default, one call per image', async () => {
 		const output = await generate({ model: model('dall-e-3'), prompt: 'A red fox', n: 2, sizeDallE3: '1792x1024', qualityDallE3: 'hd', styleDallE3: 'natural' });
-		const bodies = server.imageRequests().map((request) => request.body);
+		const bodies = api.server.imageRequests().map((request) => request.body);
 		expect(bodies).toEqual([
 			{ model: 'dall-e-3', prompt: 'A red fox', n: 1, size: '1792x1024', quality: 'hd', style: 'natural', response_format: 'b64_json' },
 			{ model: 'dall-e-3', prompt: 'A red fox', n: 1, size: '1792x1024', quality: 'hd', style: 'natural', response_format: 'b64_json' },
@@ -33,7 +21,7 @@ describe('Generate: what each model family sends', () => {
 
 	test('dall-e-2 sends size, response_format and user; never quality or style', async () => {
 		await generate({ model: model('dall-e-2'), prompt: 'A cat', n: 3, sizeDallE2: '512x512', options: { user: 'user-42', response_format: 'url' } });
-		expect(server.imageRequests().map((request) => request.body)).toEqual([
+		expect(api.server.imageRequests().map((request) => request.body)).toEqual([
 			{ model: 'dall-e-2', prompt: 'A cat', n: 3, size: '512x512', response_format: 'url', user: 'user-42' },
 		]);
 	});
@@ -47,7 +35,7 @@ describe('Generate: what each model family sends', () => {
 			qualityGptImage: 'high',
 			options: { background: 'transparent', output_format: 'webp', output_compression: 80, moderation: 'low', user: 'u1' },
 		});
-		expect(server.imageRequests()[0].body).toEqual({
+		expect(api.server.imageRequests()[0].body).toEqual({
 			model: 'gpt-image-1', prompt: 'A logo', n: 2, size: '1536x1024', quality: 'high',
 			background: 'transparent', output_format: 'webp', output_compression: 80, moderation: 'low', user: 'u1',
 		});
@@ -58,12 +46,12 @@ describe('Generate: what each model family sends', () => {
 
 	test('gpt-image-1 defaults: size auto and quality auto, nothing else', async () => {
 		await generate({ model: model('gpt-image-1'), prompt: 'A tree' });
-		expect(server.imageRequests()[0].body).toEqual({ model: 'gpt-image-1', prompt: 'A tree', n: 1, size: 'auto', quality: 'auto' });
+		expect(api.server.imageRequests()[0].body).toEqual({ model: 'gpt-image-1', prompt: 'A tree', n: 1, size: 'auto', quality: 'auto' });
 	});
 
 	test('gpt-image-2 takes any valid WxH', async () => {
 		await generate({ model: model('gpt-image-2'), prompt: 'Wide', sizeGptImage2: '3840x2160' });
-		expect(server.imageRequests()[0].body).toMatchObject({ model: 'gpt-image-2', size: '3840x2160' });
+		expect(api.server.imageRequests()[0].body).toMatchObject({ model: 'gpt-image-2', size: '3840x2160' });
 	});
 
 	test('a custom model gets free size, watermark, seed, negative prompt and extra body fields', async () => {
@@ -73,7 +61,7 @@ describe('Generate: what each model family sends', () => {
 			size: '2K',
 			options: { watermark: false, seed: 7, negative_prompt: 'blur', extraBody: '{"guidance_scale": 5, "sequential_image_generation": "auto"}' },
 		});
-		expect(server.imageRequests()[0].body).toEqual({
+		expect(api.server.imageRequests()[0].body).toEqual({
 			model: 'doubao-seedream-3-0-t2i-250415', prompt: 'A city', n: 1, size: '2K', watermark: false, seed: 7,
 			negative_prompt: 'blur', guidance_scale: 5, sequential_image_generation: 'auto',
 		});
@@ -81,14 +69,14 @@ describe('Generate: what each model family sends', () => {
 
 	test('a custom model with no size sends no size', async () => {
 		await generate({ model: model('black-forest-labs/FLUX.1-schnell'), prompt: 'A boat' });
-		expect(server.imageRequests()[0].body).toEqual({ model: 'black-forest-labs/FLUX.1-schnell', prompt: 'A boat', n: 1 });
+		expect(api.server.imageRequests()[0].body).toEqual({ model: 'black-forest-labs/FLUX.1-schnell', prompt: 'A boat', n: 1 });
 	});
 
 	test('the request carries the trimmed key and goes to the base URL without a doubled slash', async () => {
 		await generate({ model: model('dall-e-2'), prompt: 'A key' });
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/images/generations');
-		expect(request.headers.authorization).toBe(`Bearer ${API_KEY}`);
+		expect(request.headers.authorization).toBe(`Bearer ${TEST_API_KEY}`);
 		expect(request.headers['content-type']).toMatch(/application\/json/);
 	});
 
@@ -97,7 +85,7 @@ describe('Generate: what each model family sends', () => {
 			{ model: model('={{ $json.model }}'), prompt: '={{ $json.idea }}' },
 			{ items: [{ json: { model: 'dall-e-2', idea: 'first' } }, { json: { model: 'gpt-image-1', idea: 'second' } }] },
 		);
-		expect(server.imageRequests().map((request) => [request.body.model, request.body.prompt])).toEqual([
+		expect(api.server.imageRequests().map((request) => [request.body.model, request.body.prompt])).toEqual([
 			['dall-e-2', 'first'],
 			['gpt-image-1', 'second'],
 		]);
@@ -127,7 +115,7 @@ describe('Generate: validation before any request', () => {
 
 	test.each(cases)('%s', async (_name, parameters, message) => {
 		await expect(generate(parameters)).rejects.toThrow(message);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	test('the error names the allowed values', async () => {
@@ -138,7 +126,7 @@ describe('Generate: validation before any request', () => {
 	test('one bad item stops the node before any item is sent', async () => {
 		const items = [{ json: { p: 'fine' } }, { json: { p: '' } }];
 		await expect(generate({ model: model('dall-e-2'), prompt: '={{ $json.p }}' }, { items })).rejects.toThrow(/Prompt is empty/);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 });
 
@@ -153,7 +141,7 @@ describe('Generate: every response shape becomes binary data', () => {
 		['Together without created', { shape: 'together' as const }],
 		['missing created', { shape: 'noCreated' as const }],
 	])('%s', async (_name, behaviour) => {
-		server.respondNext(behaviour);
+		api.server.respondNext(behaviour);
 		const [item] = await generate({ model: model('flux-dev'), prompt: 'Shape test' });
 		const bytes = await binaryBytes(item);
 		expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
@@ -163,14 +151,14 @@ describe('Generate: every response shape becomes binary data', () => {
 	});
 
 	test('a URL result is downloaded at once, with neither the key nor custom headers', async () => {
-		const withHeaders = { ...credentials, customHeaders: { header: [{ name: 'X-Group', value: 'secret-group' }] } };
-		server.respondNext({ shape: 'url' });
-		const [item] = await runNode({ parameters: { operation: 'generate', model: model('dall-e-2'), prompt: 'Downloaded' } as never, credentials: withHeaders });
-		const download = server.requests.find((request) => request.path.startsWith('/files/'));
+		const withHeaders = { ...api.credentials, customHeaders: { header: [{ name: 'X-Group', value: 'secret-group' }] } };
+		api.server.respondNext({ shape: 'url' });
+		const [item] = await generate({ model: model('dall-e-2'), prompt: 'Downloaded' }, { credentials: withHeaders });
+		const download = api.server.requests.find((request) => request.path.startsWith('/files/'));
 		expect(download).toBeDefined();
 		expect(download?.headers.authorization).toBeUndefined();
 		expect(download?.headers['x-group']).toBeUndefined();
-		expect(server.imageRequests()[0].headers['x-group']).toBe('secret-group');
+		expect(api.server.imageRequests()[0].headers['x-group']).toBe('secret-group');
 		expect(item.json.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\//);
 		const served = await binaryBytes(item);
 		expect(served.length).toBeGreaterThan(50);
@@ -181,7 +169,7 @@ describe('Generate: every response shape becomes binary data', () => {
 		['webp', 'image/webp', 'webp'],
 		['gif', 'image/gif', 'gif'],
 	] as const)('mime type comes from the bytes: %s', async (format, mimeType, extension) => {
-		server.respondNext({ format });
+		api.server.respondNext({ format });
 		const [item] = await generate({ model: model('flux-dev'), prompt: 'Format' });
 		expect(item.binary?.data).toMatchObject({ mimeType, fileExtension: extension, fileName: `format-1.${extension}` });
 		expect(item.json).toMatchObject({ width: 24, height: 16, mimeType });
@@ -204,47 +192,47 @@ describe('Generate: every response shape becomes binary data', () => {
 
 describe('Generate: upstream errors', () => {
 	test('an OpenAI error body gives the provider message and HTTP status', async () => {
-		server.respondNext({ status: 400, json: { error: { message: "Invalid value: 'hd'. Supported values are: 'standard'.", type: 'invalid_request_error', param: 'quality', code: 'invalid_value' } } });
+		api.server.respondNext({ status: 400, json: { error: { message: "Invalid value: 'hd'. Supported values are: 'standard'.", type: 'invalid_request_error', param: 'quality', code: 'invalid_value' } } });
 		const error = await generate({ model: model('flux-dev'), prompt: 'a' }).catch((caught) => caught);
 		expect(error.constructor.name).toBe('NodeApiError');
 		expect(error.message).toBe("Invalid value: 'hd'. Supported values are: 'standard'. (HTTP 400)");
 		expect(error.httpCode).toBe('400');
 		expect(error.description).toMatch(/quality/);
-		expect(server.imageRequests()).toHaveLength(1);
+		expect(api.server.imageRequests()).toHaveLength(1);
 	});
 
 	test('an HTML 502 page is summarised', async () => {
-		server.respondNext({ status: 502, html: '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>', times: 3 });
+		api.server.respondNext({ status: 502, html: '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>', times: 3 });
 		const error = await generate({ model: model('flux-dev'), prompt: 'a', options: { maxRetries: 0 } }).catch((caught) => caught);
 		expect(error.message).toBe('HTML error page: 502 Bad Gateway (HTTP 502)');
 		expect(error.httpCode).toBe('502');
 	});
 
 	test('a plain-text error', async () => {
-		server.respondNext({ status: 403, text: 'Forbidden: group quota exhausted' });
+		api.server.respondNext({ status: 403, text: 'Forbidden: group quota exhausted' });
 		await expect(generate({ model: model('flux-dev'), prompt: 'a' })).rejects.toThrow('Forbidden: group quota exhausted (HTTP 403)');
 	});
 
 	test('HTTP 200 with an error body is an error', async () => {
-		server.respondNext({ shape: 'error200' });
+		api.server.respondNext({ shape: 'error200' });
 		await expect(generate({ model: model('flux-dev'), prompt: 'a' })).rejects.toThrow('Upstream channel failed (HTTP 200 with an error body)');
 	});
 
 	test('empty data says no image came back', async () => {
-		server.respondNext({ shape: 'empty' });
+		api.server.respondNext({ shape: 'empty' });
 		const error = await generate({ model: model('grok-2-image'), prompt: 'a' }).catch((caught) => caught);
 		expect(error.message).toBe('The provider returned no image');
 		expect(error.description).toMatch(/moderation blocked the prompt/);
 	});
 
 	test('a wrong key gives the provider message', async () => {
-		const error = await runNode({ parameters: { operation: 'generate', model: model('dall-e-2'), prompt: 'a' } as never, credentials: { ...credentials, apiKey: 'wrong' } }).catch((caught) => caught);
+		const error = await generate({ model: model('dall-e-2'), prompt: 'a' }, { credentials: { ...api.credentials, apiKey: 'wrong' } }).catch((caught) => caught);
 		expect(error.message).toBe('Incorrect API key provided. (HTTP 401)');
 		expect(error.description).toMatch(/API key/);
 	});
 
 	test('with Continue On Fail, a failed item yields an error item and the others go on', async () => {
-		server.respondNext({ status: 400, json: { error: { message: 'Your prompt was blocked', code: 'moderation_blocked' } }, only: 'generate' });
+		api.server.respondNext({ status: 400, json: { error: { message: 'Your prompt was blocked', code: 'moderation_blocked' } }, only: 'generate' });
 		const items = [{ json: { p: 'bad' } }, { json: { p: '' } }, { json: { p: 'good' } }];
 		const output = await generate({ model: model('dall-e-2'), prompt: '={{ $json.p }}', options: { concurrency: 1 } }, { items, continueOnFail: true });
 		expect(output).toHaveLength(3);
@@ -255,6 +243,6 @@ describe('Generate: upstream errors', () => {
 		expect(output[2].json).toMatchObject({ prompt: 'good' });
 		expect(output[2].binary?.data).toBeDefined();
 		expect(output[2].pairedItem).toEqual({ item: 2 });
-		expect(JSON.stringify(output)).not.toContain(API_KEY);
+		expect(JSON.stringify(output)).not.toContain(TEST_API_KEY);
 	});
 });

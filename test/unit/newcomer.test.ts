@@ -8,22 +8,13 @@ import type { INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { fileStem } from '../../nodes/OpenAiCompatibleImages/helpers/images';
 import { binaryBytes, credentialType, prepareItems, runCredentialTestRequest, runNode } from '../harness/n8n';
-import { startImageServer } from '../server/image-server';
+import { useImageServer } from '../harness/fixture';
 import { decodePng, encodePng } from '../server/images';
 import { closedPort } from '../server/ports';
 
-type Server = Awaited<ReturnType<typeof startImageServer>>;
-
 const API_KEY = 'sk-newcomer-key-4242';
-let server: Server;
-
-beforeAll(async () => {
-	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 16, height: 16 } });
-});
-afterAll(async () => await server.close());
-beforeEach(() => server.reset());
-
-const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
+const api = useImageServer({ apiKey: API_KEY, imageSize: { width: 16, height: 16 } });
+const { model } = api;
 const generate = (id: string, extra: Record<string, unknown> = {}) => ({ operation: 'generate', model: model(id), prompt: 'A lighthouse', ...extra });
 
 async function failure(promise: Promise<unknown>): Promise<{ message: string; description?: string }> {
@@ -61,26 +52,26 @@ describe('the credential: Azure has its own endpoint field', () => {
 	test('a run with Azure goes to the Azure Endpoint, not to the Base URL left from Bearer', async () => {
 		await runNode({
 			parameters: generate('my-dalle3') as never,
-			credentials: { authentication: 'azure', baseUrl: 'https://api.openai.com/v1', azureEndpoint: ` ${server.url}/ `, apiKey: API_KEY, apiVersion: '2024-10-21' },
+			credentials: { authentication: 'azure', baseUrl: 'https://api.openai.com/v1', azureEndpoint: ` ${api.server.url}/ `, apiKey: API_KEY, apiVersion: '2024-10-21' },
 		});
-		expect(server.imageRequests().map((request) => [request.path, request.headers['api-key']])).toEqual([
+		expect(api.server.imageRequests().map((request) => [request.path, request.headers['api-key']])).toEqual([
 			['/openai/deployments/my-dalle3/images/generations', API_KEY],
 		]);
 	});
 
 	test('an Azure credential saved before the field existed (endpoint in Base URL) keeps working, for runs and the Test button', async () => {
-		const legacy = { authentication: 'azure', baseUrl: server.url, apiKey: API_KEY, apiVersion: '2024-10-21' };
+		const legacy = { authentication: 'azure', baseUrl: api.server.url, apiKey: API_KEY, apiVersion: '2024-10-21' };
 		await runNode({ parameters: generate('my-dalle3') as never, credentials: legacy });
-		expect(server.imageRequests().map((request) => request.path)).toEqual(['/openai/deployments/my-dalle3/images/generations']);
+		expect(api.server.imageRequests().map((request) => request.path)).toEqual(['/openai/deployments/my-dalle3/images/generations']);
 		const outcome = await runCredentialTestRequest(legacy);
 		expect(outcome.ok).toBe(true);
-		expect(server.requests.at(-1)?.path).toBe('/openai/models');
+		expect(api.server.requests.at(-1)?.path).toBe('/openai/models');
 	});
 
 	test('the Test button with Azure tests the Azure Endpoint', async () => {
-		const outcome = await runCredentialTestRequest({ authentication: 'azure', baseUrl: 'https://api.openai.com/v1', azureEndpoint: server.url, apiKey: API_KEY, apiVersion: '2024-10-21' });
+		const outcome = await runCredentialTestRequest({ authentication: 'azure', baseUrl: 'https://api.openai.com/v1', azureEndpoint: api.server.url, apiKey: API_KEY, apiVersion: '2024-10-21' });
 		expect(outcome.ok).toBe(true);
-		expect(server.requests.map((request) => [request.path, request.query])).toEqual([['/openai/models', { 'api-version': '2024-10-21' }]]);
+		expect(api.server.requests.map((request) => [request.path, request.query])).toEqual([['/openai/models', { 'api-version': '2024-10-21' }]]);
 	});
 
 	test('Azure with the endpoint left empty: refused before anything is sent, naming Azure Endpoint (the Azure key never goes to api.openai.com)', async () => {
@@ -126,10 +117,7 @@ describe('file names cut at a word', () => {
 
 	test('the output file names: whole words, then the image number', async () => {
 		const prompt = 'A small wooden cabin deep in a snowy forest at dawn, smoke rising';
-		const output = await runNode({
-			parameters: generate('gpt-image-1', { prompt, n: 2 }) as never,
-			credentials: { authentication: 'bearer', baseUrl: server.baseUrl, apiKey: API_KEY },
-		});
+		const output = await api.run(generate('gpt-image-1', { prompt, n: 2 }));
 		expect(output.map((item) => item.binary?.data.fileName)).toEqual([
 			'a-small-wooden-cabin-deep-in-a-snowy-forest-at-1.png',
 			'a-small-wooden-cabin-deep-in-a-snowy-forest-at-2.png',
@@ -141,7 +129,7 @@ describe('every image item of a call has the same keys (n8n’s Table view shows
 	const keysOf = (output: INodeExecutionData[]) => output.map((item) => Object.keys(item.json).sort());
 
 	test('gpt-image-1 with n=3: usage on the first, null on the others, the same keys on all', async () => {
-		const output = await runNode({ parameters: generate('gpt-image-1', { n: 3 }) as never, credentials: { authentication: 'bearer', baseUrl: server.baseUrl, apiKey: API_KEY } });
+		const output = await api.run(generate('gpt-image-1', { n: 3 }));
 		expect(output).toHaveLength(3);
 		const [first, ...others] = keysOf(output);
 		expect(first).toContain('usage');
@@ -151,10 +139,7 @@ describe('every image item of a call has the same keys (n8n’s Table view shows
 	});
 
 	test('all images in one item: each entry of `images` has the same keys', async () => {
-		const [item] = await runNode({
-			parameters: generate('gpt-image-1', { n: 2, options: { combineImages: true } }) as never,
-			credentials: { authentication: 'bearer', baseUrl: server.baseUrl, apiKey: API_KEY },
-		});
+		const [item] = await api.run(generate('gpt-image-1', { n: 2, options: { combineImages: true } }));
 		const images = item.json.images as Array<Record<string, unknown>>;
 		expect(Object.keys(images[1]).sort()).toEqual(Object.keys(images[0]).sort());
 		expect(images.map((image) => image.usage === null)).toEqual([false, true]);
@@ -174,11 +159,7 @@ describe('the bundled demo server: Edit visibly starts from the input image', ()
 	};
 	const edit = async (input: Buffer) => {
 		const items = await prepareItems([{ binary: { data: { data: input, fileName: 'input.png', mimeType: 'image/png' } } }]);
-		const [item] = await runNode({
-			parameters: { operation: 'edit', model: model('gpt-image-1'), prompt: 'Turn this into a postcard', n: 1 } as never,
-			items,
-			credentials: { authentication: 'bearer', baseUrl: server.baseUrl, apiKey: API_KEY },
-		});
+		const [item] = await api.run({ operation: 'edit', model: model('gpt-image-1'), prompt: 'Turn this into a postcard', n: 1 }, { items });
 		return decodePng(await binaryBytes(item)) as NonNullable<ReturnType<typeof decodePng>>;
 	};
 	/** The mean colour of a column band of a picture, rows in the middle (clear of the frame). */

@@ -5,38 +5,22 @@
  */
 import { startImageServer } from '../server/image-server';
 import { encodeImage, renderPromptImage } from '../server/images';
-import { binaryBytes, runNode } from '../harness/n8n';
+import { binaryBytes } from '../harness/n8n';
+import { TEST_API_KEY, useImageServer } from '../harness/fixture';
 import { isPrivateAddress } from '../../nodes/OpenAiCompatibleImages/transport/addresses';
 
-type Server = Awaited<ReturnType<typeof startImageServer>>;
-
-const API_KEY = 'sk-test-secret-key-123';
 const SECRET = Buffer.from('{"service":"internal-admin","db_password":"hunter2-do-not-leak"}');
-let api: Server;
-let internal: Server;
-let credentials: { baseUrl: string; apiKey: string; authentication: string };
+const api = useImageServer({ imageSize: { width: 8, height: 8 } });
+/** An image host on 127.0.0.2: no key, pictures at the size asked. */
+const internal = useImageServer({ host: '127.0.0.2', apiKey: '', imageSize: undefined });
 const png = encodeImage('png', renderPromptImage('private', 8, 8));
-
-beforeAll(async () => {
-	api = await startImageServer({ apiKey: API_KEY, imageSize: { width: 8, height: 8 } });
-	internal = await startImageServer({ host: '127.0.0.2' });
-	credentials = { baseUrl: api.baseUrl, apiKey: API_KEY, authentication: 'bearer' };
-});
-afterAll(async () => await Promise.all([api.close(), internal.close()]));
-beforeEach(() => {
-	api.reset();
-	internal.reset();
-});
 
 /** The provider answers with this image URL. */
 function answerWithUrl(url: string) {
-	api.respondNext({ json: { created: 1, data: [{ url }] } });
+	api.server.respondNext({ json: { created: 1, data: [{ url }] } });
 }
-const generate = (options: Record<string, unknown> = {}, base = credentials) =>
-	runNode({
-		parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: 'flux-dev' }, prompt: 'Private', options: { maxRetries: 0, ...options } } as never,
-		credentials: base,
-	});
+const generate = (options: Record<string, unknown> = {}, base = api.credentials) =>
+	api.run({ operation: 'generate', model: api.model('flux-dev'), prompt: 'Private', options: { maxRetries: 0, ...options } }, { credentials: base });
 const failure = async (run: Promise<unknown>) => {
 	const error = (await run.then(() => new Error('expected a failure'), (caught: Error) => caught)) as Error & { description?: string };
 	const shown = JSON.stringify({ message: error.message, description: error.description, error });
@@ -49,18 +33,18 @@ const REFUSED = /^The image URL points at a private address: /;
 
 describe('Image URLs on private addresses', () => {
 	test('an image URL on 127.0.0.2 is refused before anything is sent to it', async () => {
-		answerWithUrl(internal.serve('/admin.json', SECRET, 'application/json'));
+		answerWithUrl(internal.server.serve('/admin.json', SECRET, 'application/json'));
 		const error = await failure(generate());
-		expect(error.message).toMatch(new RegExp(`${REFUSED.source}127\\.0\\.0\\.2:${internal.port}$`));
+		expect(error.message).toMatch(new RegExp(`${REFUSED.source}127\\.0\\.0\\.2:${internal.server.port}$`));
 		expect(error.description).toMatch(/enable the option Allow Private Image Hosts/);
-		expect(internal.requests).toHaveLength(0);
+		expect(internal.server.requests).toHaveLength(0);
 	});
 
 	test('with Allow Private Image Hosts it is downloaded', async () => {
-		answerWithUrl(internal.serve('/image.png', png));
+		answerWithUrl(internal.server.serve('/image.png', png));
 		const [item] = await generate({ allowPrivateImageHosts: true });
 		expect(await binaryBytes(item)).toEqual(png);
-		expect(item.json.url).toBe(`${internal.url}/image.png`);
+		expect(item.json.url).toBe(`${internal.server.url}/image.png`);
 	});
 
 	test("another port of the Base URL's host (a service beside a gateway on the n8n host) is refused; nothing is sent to it", async () => {
@@ -76,21 +60,21 @@ describe('Image URLs on private addresses', () => {
 	});
 
 	test("the Base URL's own origin is allowed; an answer from it that is not an image is not shown", async () => {
-		answerWithUrl(api.serve('/files/own.png', png));
+		answerWithUrl(api.server.serve('/files/own.png', png));
 		const [item] = await generate();
 		expect(await binaryBytes(item)).toEqual(png);
 
-		answerWithUrl(api.serve('/admin/config', SECRET, 'application/json'));
+		answerWithUrl(api.server.serve('/admin/config', SECRET, 'application/json'));
 		const error = await failure(generate());
-		expect(error.message).toBe(`The provider returned data that is not a PNG, JPEG, WebP, GIF or SVG image from ${api.url}/admin/config`);
+		expect(error.message).toBe(`The provider returned data that is not a PNG, JPEG, WebP, GIF or SVG image from ${api.server.url}/admin/config`);
 		expect(error.description).toBe('It came from a private address, so nothing of it is shown.');
 	});
 
 	test("the Base URL's own origin answering a 403 page: its text is not shown", async () => {
-		api.respondNext({ only: 'download', status: 403, text: 'forbidden: internal-only endpoint. service=vault-proxy token-hint=hunter2' });
-		answerWithUrl(`${api.url}/files/vault.png`);
+		api.server.respondNext({ only: 'download', status: 403, text: 'forbidden: internal-only endpoint. service=vault-proxy token-hint=hunter2' });
+		answerWithUrl(`${api.server.url}/files/vault.png`);
 		const error = await failure(generate());
-		expect(error.message).toBe(`Downloading the image from 127.0.0.1:${api.port} failed: the private host's answer is not shown (HTTP 403)`);
+		expect(error.message).toBe(`Downloading the image from 127.0.0.1:${api.server.port} failed: the private host's answer is not shown (HTTP 403)`);
 		expect(JSON.stringify(error)).not.toContain('vault-proxy');
 	});
 
@@ -104,10 +88,10 @@ describe('Image URLs on private addresses', () => {
 			expect(notImage.description).toBe('It came from a private address, so nothing of it is shown.');
 
 			beside.respondNext({ only: 'download', status: 403, text: 'forbidden: internal-only endpoint. service=vault-proxy token-hint=hunter2' });
-			api.respondNext({ only: 'download', redirect: `${beside.url}/files/vault.png` });
-			answerWithUrl(`${api.url}/files/start.png`);
+			api.server.respondNext({ only: 'download', redirect: `${beside.url}/files/vault.png` });
+			answerWithUrl(`${api.server.url}/files/start.png`);
 			const forbidden = await failure(generate({ allowPrivateImageHosts: true }));
-			expect(forbidden.message).toBe(`Downloading the image from 127.0.0.1:${api.port} failed: the private host's answer is not shown (HTTP 403)`);
+			expect(forbidden.message).toBe(`Downloading the image from 127.0.0.1:${api.server.port} failed: the private host's answer is not shown (HTTP 403)`);
 			expect(JSON.stringify(forbidden)).not.toContain('vault-proxy');
 			expect(beside.requests.map((request) => request.path)).toEqual(['/admin/config', '/files/vault.png']);
 		} finally {
@@ -116,62 +100,58 @@ describe('Image URLs on private addresses', () => {
 	});
 
 	test('as an AI Agent tool, the error the chat model receives holds nothing of a private answer', async () => {
-		internal.respondNext({ only: 'download', status: 403, text: 'forbidden: internal-only endpoint. service=vault-proxy token-hint=hunter2' });
-		answerWithUrl(`${internal.url}/files/vault.png`);
+		internal.server.respondNext({ only: 'download', status: 403, text: 'forbidden: internal-only endpoint. service=vault-proxy token-hint=hunter2' });
+		answerWithUrl(`${internal.server.url}/files/vault.png`);
 		const error = await failure(
-			runNode({
-				parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: 'flux-dev' }, prompt: 'Private', options: { maxRetries: 0, allowPrivateImageHosts: true } } as never,
-				credentials,
-				tool: true,
-			}),
+			api.run({ operation: 'generate', model: api.model('flux-dev'), prompt: 'Private', options: { maxRetries: 0, allowPrivateImageHosts: true } }, { tool: true }),
 		);
-		expect(error.message).toBe(`Downloading the image from 127.0.0.2:${internal.port} failed: the private host's answer is not shown (HTTP 403)`);
+		expect(error.message).toBe(`Downloading the image from 127.0.0.2:${internal.server.port} failed: the private host's answer is not shown (HTTP 403)`);
 	});
 
 	test('a redirect from the own host to 127.0.0.2 is refused at that hop', async () => {
-		internal.serve('/admin.json', SECRET, 'application/json');
-		const start = api.serve('/files/start.png', png);
-		api.respondNext({ only: 'download', redirect: `${internal.url}/admin.json` });
+		internal.server.serve('/admin.json', SECRET, 'application/json');
+		const start = api.server.serve('/files/start.png', png);
+		api.server.respondNext({ only: 'download', redirect: `${internal.server.url}/admin.json` });
 		answerWithUrl(start);
 		const error = await failure(generate());
 		expect(error.message).toMatch(REFUSED);
-		expect(internal.requests).toHaveLength(0);
+		expect(internal.server.requests).toHaveLength(0);
 	});
 
 	test('a public-looking redirect chain is followed hop by hop (own host to own host)', async () => {
-		const target = api.serve('/files/target.png', png);
-		api.respondNext({ only: 'download', status: 301, redirect: '/files/target.png' });
-		answerWithUrl(api.serve('/files/first.png', png));
+		const target = api.server.serve('/files/target.png', png);
+		api.server.respondNext({ only: 'download', status: 301, redirect: '/files/target.png' });
+		answerWithUrl(api.server.serve('/files/first.png', png));
 		const [item] = await generate();
 		expect(await binaryBytes(item)).toEqual(png);
-		expect(api.requests.filter((request) => request.kind === 'download').map((request) => request.path)).toEqual(['/files/first.png', new URL(target).pathname]);
+		expect(api.server.requests.filter((request) => request.kind === 'download').map((request) => request.path)).toEqual(['/files/first.png', new URL(target).pathname]);
 	});
 
 	test('a host name that resolves to loopback (localhost) is refused by that address before anything is sent', async () => {
 		// Base URL on 127.0.0.2, so that 127.0.0.1 (which localhost resolves to) is not its own host.
-		answerWithUrl(`http://localhost:${api.port}/files/secret.json`);
-		api.serve('/files/secret.json', SECRET, 'application/json');
-		const apiOnSecondAddress = await startImageServer({ host: '127.0.0.2', apiKey: API_KEY });
+		answerWithUrl(`http://localhost:${api.server.port}/files/secret.json`);
+		api.server.serve('/files/secret.json', SECRET, 'application/json');
+		const apiOnSecondAddress = await startImageServer({ host: '127.0.0.2', apiKey: TEST_API_KEY });
 		try {
-			apiOnSecondAddress.respondNext({ json: { created: 1, data: [{ url: `http://localhost:${api.port}/files/secret.json` }] } });
-			const error = await failure(generate({}, { ...credentials, baseUrl: apiOnSecondAddress.baseUrl }));
-			expect(error.message).toMatch(new RegExp(`${REFUSED.source}localhost:${api.port} \\((127\\.0\\.0\\.1|::1|::ffff:127\\.0\\.0\\.1)\\)$`));
-			expect(api.requests.filter((request) => request.kind === 'download')).toHaveLength(0);
+			apiOnSecondAddress.respondNext({ json: { created: 1, data: [{ url: `http://localhost:${api.server.port}/files/secret.json` }] } });
+			const error = await failure(generate({}, { ...api.credentials, baseUrl: apiOnSecondAddress.baseUrl }));
+			expect(error.message).toMatch(new RegExp(`${REFUSED.source}localhost:${api.server.port} \\((127\\.0\\.0\\.1|::1|::ffff:127\\.0\\.0\\.1)\\)$`));
+			expect(api.server.requests.filter((request) => request.kind === 'download')).toHaveLength(0);
 		} finally {
 			await apiOnSecondAddress.close();
 		}
 	});
 
 	test('an allowed private host that answers with something else: nothing of it is shown', async () => {
-		answerWithUrl(internal.serve('/admin.json', SECRET, 'application/json'));
+		answerWithUrl(internal.server.serve('/admin.json', SECRET, 'application/json'));
 		const error = await failure(generate({ allowPrivateImageHosts: true }));
 		expect(error.message).toMatch(/is not a PNG, JPEG, WebP, GIF or SVG image/);
 		expect(error.description).toBe('It came from a private address, so nothing of it is shown.');
 	});
 
 	test('an allowed private host answering an error: its body is not shown', async () => {
-		internal.respondNext({ only: 'download', status: 500, json: JSON.parse(SECRET.toString()) });
-		answerWithUrl(`${internal.url}/files/missing.png`);
+		internal.server.respondNext({ only: 'download', status: 500, json: JSON.parse(SECRET.toString()) });
+		answerWithUrl(`${internal.server.url}/files/missing.png`);
 		const error = await failure(generate({ allowPrivateImageHosts: true }));
 		expect(error.message).toMatch(/failed: the private host's answer is not shown \(HTTP 500\)$/);
 	});

@@ -10,30 +10,18 @@ import type { NodeExecutionHint } from 'n8n-workflow';
 
 import { sortModels } from '../../nodes/OpenAiCompatibleImages/methods/listSearch';
 import { familyOf } from '../../nodes/OpenAiCompatibleImages/models';
-import { binaryBytes, prepareItems, runNode } from '../harness/n8n';
-import { startImageServer } from '../server/image-server';
+import { binaryBytes, prepareItems } from '../harness/n8n';
+import { useImageServer } from '../harness/fixture';
 import { encodeImage, renderPromptImage } from '../server/images';
 
-type Server = Awaited<ReturnType<typeof startImageServer>>;
-
-let server: Server;
-let credentials: { baseUrl: string; apiKey: string; authentication: string };
-
-beforeAll(async () => {
-	server = await startImageServer({ apiKey: 'k', imageSize: { width: 20, height: 12 } });
-	credentials = { baseUrl: server.baseUrl, apiKey: 'k', authentication: 'bearer' };
-});
-afterAll(async () => await server.close());
-beforeEach(() => server.reset());
-
-const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
-const run = (parameters: Record<string, unknown>, extra: Partial<Parameters<typeof runNode>[0]> = {}) =>
-	runNode({ parameters: { operation: 'generate', ...parameters } as never, credentials, ...extra });
+const api = useImageServer({ apiKey: 'k', imageSize: { width: 20, height: 12 } });
+const { model } = api;
+const run = (parameters: Record<string, unknown>, extra?: Parameters<typeof api.run>[1]) => api.run({ operation: 'generate', ...parameters }, extra);
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-const bodies = () => server.imageRequests().map((request) => request.body);
+const bodies = () => api.server.imageRequests().map((request) => request.body);
 /** Every stored image matches a picture the server sent, in order. */
-async function expectServed(output: Awaited<ReturnType<typeof runNode>>) {
-	const sent = server.imageRequests().flatMap((request) => request.images ?? []).map((image) => image.sha256);
+async function expectServed(output: Awaited<ReturnType<typeof api.run>>) {
+	const sent = api.server.imageRequests().flatMap((request) => request.images ?? []).map((image) => image.sha256);
 	expect(await Promise.all(output.map(async (item) => sha(await binaryBytes(item))))).toEqual(sent);
 }
 
@@ -104,14 +92,14 @@ describe('SiliconFlow', () => {
 
 	test('a size that is not WIDTHxHEIGHT fails before sending, naming the field and the fix', async () => {
 		await expect(run({ model: model('Kwai-Kolors/Kolors'), prompt: 'x', sizePixels: '1024*1024' })).rejects.toThrow(/Size "1024\*1024" is not valid for SiliconFlow: use WIDTHxHEIGHT/);
-		expect(server.imageRequests()).toHaveLength(0);
+		expect(api.server.imageRequests()).toHaveLength(0);
 	});
 
 	test('an edit sends the reference image as image in JSON, whatever Image Input Mode says', async () => {
 		const reference = encodeImage('png', renderPromptImage('ref', 16, 16));
 		const items = await prepareItems([{ binary: { data: { data: reference, fileName: 'ref.png' } } }]);
 		await run({ operation: 'edit', model: model('Kwai-Kolors/Kolors'), prompt: 'Night', imageInputMode: 'upload' }, { items });
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/images/generations');
 		expect(request.body).toMatchObject({ batch_size: 1, image: `data:image/png;base64,${reference.toString('base64')}` });
 	});
@@ -155,7 +143,7 @@ describe('Volcengine Seedream 4', () => {
 		]);
 		expect(output).toHaveLength(4);
 		expect(output[0].json.usage).toEqual({ generated_images: 4, output_tokens: 65536, total_tokens: 65536 });
-		expect(server.requests.filter((request) => request.kind === 'download')).toHaveLength(4);
+		expect(api.server.requests.filter((request) => request.kind === 'download')).toHaveLength(4);
 		await expectServed(output);
 	});
 
@@ -165,7 +153,7 @@ describe('Volcengine Seedream 4', () => {
 	});
 
 	test('a group may come back smaller than asked: every image returned is an item, and the node warns', async () => {
-		server.respondNext({ count: 2 });
+		api.server.respondNext({ count: 2 });
 		const hints: NodeExecutionHint[] = [];
 		const output = await run({ model: model('doubao-seedream-4-0-250828'), prompt: 'Up to five', n: 5 }, { hints });
 		expect(output).toHaveLength(2);
@@ -179,7 +167,7 @@ describe('Volcengine Seedream 4', () => {
 		const second = encodeImage('jpeg', renderPromptImage('b', 16, 16));
 		const items = await prepareItems([{ binary: { data: { data: first, fileName: 'a.png' }, data_1: { data: second, fileName: 'b.jpg' } } }]);
 		await run({ operation: 'edit', model: model('doubao-seedream-4-0-250828'), prompt: 'Blend', binaryPropertyName: 'data,data_1', n: 2 }, { items });
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/images/generations');
 		expect(request.body).toMatchObject({
 			image: [`data:image/png;base64,${first.toString('base64')}`, `data:image/jpeg;base64,${second.toString('base64')}`],
@@ -229,7 +217,7 @@ describe('OpenRouter images endpoint (Model Family only)', () => {
 			aspect_ratio: '21:9',
 			resolution: '2K',
 		});
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/images');
 		expect(request.body).toEqual({ model: 'google/gemini-2.5-flash-image', prompt: 'A desert at noon', n: 1, aspect_ratio: '21:9', resolution: '2K' });
 		expect(output[0].json).toMatchObject({ usage: { cost: 0.039 }, aspect_ratio: '21:9', resolution: '2K' });
@@ -240,7 +228,7 @@ describe('OpenRouter images endpoint (Model Family only)', () => {
 		const reference = encodeImage('webp', renderPromptImage('ref', 16, 16));
 		const items = await prepareItems([{ binary: { data: { data: reference, fileName: 'ref.webp' } } }]);
 		await run({ operation: 'edit', model: model('openai/gpt-5-image'), modelFamily: 'openrouter-images', prompt: 'Sunset', imageInputMode: 'upload' }, { items });
-		const [request] = server.imageRequests();
+		const [request] = api.server.imageRequests();
 		expect(request.path).toBe('/v1/images');
 		expect(request.body.input_references).toEqual([{ type: 'image_url', image_url: { url: `data:image/webp;base64,${reference.toString('base64')}` } }]);
 	});

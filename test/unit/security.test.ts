@@ -25,8 +25,8 @@ import {
 	watchUnhandledRejections,
 	type Expected,
 } from '../harness/checks';
-import { binaryDataService, prepareItems, runCredentialTestRequest, runNode, searchModels, useBinaryDataMode } from '../harness/n8n';
-import { startImageServer } from '../server/image-server';
+import { useImageServer, type ImageServerFixture } from '../harness/fixture';
+import { binaryDataService, prepareItems, runCredentialTestRequest, searchModels, useBinaryDataMode } from '../harness/n8n';
 import { closedPort } from '../server/ports';
 import { encodePng, renderPromptImage } from '../server/images';
 
@@ -34,8 +34,7 @@ captureLogs();
 // No case may hang: the slowest waits for a 1 s Timeout twice.
 jest.setTimeout(10_000);
 
-type Server = Awaited<ReturnType<typeof startImageServer>>;
-type Recorded = Server['requests'][number];
+type Recorded = ImageServerFixture['server']['requests'][number];
 
 const API_KEY = 'sk-security-SECRET-9a8b7c6d5e4f';
 // Custom header values that are credentials by the redaction rule: by the header's name (a gateway
@@ -45,44 +44,37 @@ const ORG = 'org-SECRET6a7b8c9d0e1f2a3b';
 const SECRETS = [API_KEY, GROUP, ORG];
 const HEADERS = { header: [{ name: 'X-Group-Key', value: GROUP }, { name: 'OpenAI-Organization', value: ORG }] };
 
-let server: Server;
-/** A second server on another port of the same host, serving images only (a private host: allowed by the option). */
-let imageHost: Server;
+const api = useImageServer({ apiKey: API_KEY, imageSize: { width: 8, height: 8 }, strictPaths: true });
+/** A second server on another port of the same host, serving images only (a private host: allowed by the option); it checks no key. */
+const imageHost = useImageServer({ apiKey: '', imageSize: { width: 8, height: 8 } });
+const { model } = api;
 let sandbox: string;
 let storage: string;
 const unhandled = watchUnhandledRejections();
 
-const bearer = (): ICredentialDataDecryptedObject => ({ authentication: 'bearer', baseUrl: server.baseUrl, apiKey: API_KEY, customHeaders: HEADERS });
+const bearer = (): ICredentialDataDecryptedObject => ({ authentication: 'bearer', baseUrl: api.server.baseUrl, apiKey: API_KEY, customHeaders: HEADERS });
 // Azure sends the key as api-key: a header n8n's redirect handling knows nothing about.
-const azure = (): ICredentialDataDecryptedObject => ({ authentication: 'azure', baseUrl: server.url, apiKey: API_KEY, apiVersion: '2024-10-21', customHeaders: HEADERS });
+const azure = (): ICredentialDataDecryptedObject => ({ authentication: 'azure', baseUrl: api.server.url, apiKey: API_KEY, apiVersion: '2024-10-21', customHeaders: HEADERS });
 const AUTHS = [['bearer', bearer], ['azure', azure]] as const;
 
 beforeAll(async () => {
-	server = await startImageServer({ apiKey: API_KEY, imageSize: { width: 8, height: 8 }, strictPaths: true });
-	imageHost = await startImageServer({ imageSize: { width: 8, height: 8 } });
 	sandbox = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-images-security-'));
 	storage = path.join(sandbox, 'storage');
 	fs.mkdirSync(storage);
 	await useBinaryDataMode('filesystem', storage);
 });
 afterAll(async () => {
-	await Promise.all([server.close(), imageHost.close()]);
 	fs.rmSync(sandbox, { recursive: true, force: true });
 	await new Promise((resolve) => setTimeout(resolve, 50));
 	unhandled.check();
 	unhandled.stop();
 	printTally('security.test.ts');
 });
-beforeEach(() => {
-	server.reset();
-	imageHost.reset();
-});
 afterEach(async () => {
 	await new Promise((resolve) => setTimeout(resolve, 20));
 	unhandled.check();
 });
 
-const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
 const png = encodePng(renderPromptImage('served', 8, 8));
 const prompts = (...values: string[]) => values.map((p) => ({ json: { p } }));
 const generate = (options: IDataObject = {}) => ({
@@ -94,7 +86,7 @@ const generate = (options: IDataObject = {}) => ({
 });
 
 async function run(parameters: IDataObject, items: INodeExecutionData[], credentials: IDataObject, continueOnFail: boolean) {
-	return await runNode({ parameters: parameters as never, items, credentials: credentials as never, continueOnFail });
+	return await api.run(parameters, { items, credentials: credentials as never, continueOnFail });
 }
 
 /**
@@ -117,8 +109,8 @@ async function expectSafe(
 	const failing = expected.findIndex((want) => want !== 'image');
 	let error: (Error & IDataObject) | undefined;
 	if (failing >= 0) {
-		server.reset();
-		imageHost.reset();
+		api.server.reset();
+		imageHost.server.reset();
 		arm();
 		error = await run(parameters, [items[failing]], credentials, false).then(
 			() => undefined,
@@ -163,13 +155,13 @@ describe('Failures raised by the HTTP layer show no secret', () => {
 
 	const failures: Array<[string, () => Promise<{ base: string; arm?: () => void; done?: () => Promise<void> }>, RegExp]> = [
 		['connection refused', async () => ({ base: `http://127.0.0.1:${await closedPort()}` }), /failed: nothing accepts connections at that address$/],
-		['no answer (timeout)', async () => ({ base: server.url, arm: () => server.respondNext({ hang: true, times: 2 }) }), /did not answer within 1 s$/],
-		['TLS spoken to a plain-HTTP server', async () => ({ base: server.url.replace('http:', 'https:') }), /failed: the secure \(TLS\) connection failed$/],
+		['no answer (timeout)', async () => ({ base: api.server.url, arm: () => api.server.respondNext({ hang: true, times: 2 }) }), /did not answer within 1 s$/],
+		['TLS spoken to a plain-HTTP server', async () => ({ base: api.server.url.replace('http:', 'https:') }), /failed: the secure \(TLS\) connection failed$/],
 		['a server that does not speak HTTP', async () => {
 			const tcp = await notHttp();
 			return { base: tcp.url, done: tcp.close };
 		}, /failed: the server did not answer with valid HTTP$/],
-		['a connection reset', async () => ({ base: server.url, arm: () => server.respondNext({ destroy: true, times: 2 }) }), /failed: the server closed the connection before the answer was complete$/],
+		['a connection reset', async () => ({ base: api.server.url, arm: () => api.server.respondNext({ destroy: true, times: 2 }) }), /failed: the server closed the connection before the answer was complete$/],
 	];
 
 	for (const [auth, credentialsFor] of AUTHS) {
@@ -190,15 +182,15 @@ describe('Failures raised by the HTTP layer show no secret', () => {
 describe('A server that echoes the secrets back: they are redacted', () => {
 	const echo = `key ${API_KEY}, group ${GROUP}, organization ${ORG}`;
 	const cases: Array<[string, () => void, Expected]> = [
-		['401 JSON error message', () => server.respondNext({ status: 401, json: { error: { message: `Incorrect API key provided: ${API_KEY}`, code: 'invalid_api_key' } } }), /^Incorrect API key provided: \[redacted\] \(HTTP 401\)$/],
-		['400 JSON error with the request in it', () => server.respondNext({ status: 400, json: { error: { message: 'Bad request', param: API_KEY, request: { headers: { authorization: `Bearer ${API_KEY}`, 'x-group-key': GROUP, 'openai-organization': ORG } } } } }), /^Bad request \(HTTP 400\)$/],
-		['500 plain text', () => server.respondNext({ status: 500, text: `upstream failed for ${echo}` }), /^upstream failed for key \[redacted\], group \[redacted\], organization \[redacted\] \(HTTP 500\)$/],
-		['502 HTML page', () => server.respondNext({ status: 502, html: `<html><title>Bad gateway for ${API_KEY}</title></html>` }), /^HTML error page: Bad gateway for \[redacted\] \(HTTP 502\)$/],
-		['HTTP 200 with an error body', () => server.respondNext({ json: { error: { message: `Channel error: ${echo}` } } }), /^Channel error: key \[redacted\].* \(HTTP 200 with an error body\)$/],
-		['HTTP 200 without images, echoing the request', () => server.respondNext({ json: { data: [], request: { headers: { authorization: `Bearer ${API_KEY}`, 'x-group-key': GROUP } } } }), /^The provider returned no image$/],
-		['HTTP 200 that is not JSON', () => server.respondNext({ status: 200, text: `Authorization: Bearer ${API_KEY}` }), /not a JSON object: Authorization: Bearer \[redacted\]$/],
-		['an image URL with the key in it that fails', () => server.respondNext({ json: { data: [{ url: `${imageHost.url}/files/missing.png?token=${API_KEY}` }] } }), /^Downloading the image from 127\.0\.0\.1:\d+ failed/],
-		['a refused image URL with the key in it', () => server.respondNext({ json: { data: [{ url: `file:///${API_KEY}/${GROUP}` }] } }), /will not fetch \(scheme file:\): "file:\/\/\/\[redacted\]\/\[redacted\]"$/],
+		['401 JSON error message', () => api.server.respondNext({ status: 401, json: { error: { message: `Incorrect API key provided: ${API_KEY}`, code: 'invalid_api_key' } } }), /^Incorrect API key provided: \[redacted\] \(HTTP 401\)$/],
+		['400 JSON error with the request in it', () => api.server.respondNext({ status: 400, json: { error: { message: 'Bad request', param: API_KEY, request: { headers: { authorization: `Bearer ${API_KEY}`, 'x-group-key': GROUP, 'openai-organization': ORG } } } } }), /^Bad request \(HTTP 400\)$/],
+		['500 plain text', () => api.server.respondNext({ status: 500, text: `upstream failed for ${echo}` }), /^upstream failed for key \[redacted\], group \[redacted\], organization \[redacted\] \(HTTP 500\)$/],
+		['502 HTML page', () => api.server.respondNext({ status: 502, html: `<html><title>Bad gateway for ${API_KEY}</title></html>` }), /^HTML error page: Bad gateway for \[redacted\] \(HTTP 502\)$/],
+		['HTTP 200 with an error body', () => api.server.respondNext({ json: { error: { message: `Channel error: ${echo}` } } }), /^Channel error: key \[redacted\].* \(HTTP 200 with an error body\)$/],
+		['HTTP 200 without images, echoing the request', () => api.server.respondNext({ json: { data: [], request: { headers: { authorization: `Bearer ${API_KEY}`, 'x-group-key': GROUP } } } }), /^The provider returned no image$/],
+		['HTTP 200 that is not JSON', () => api.server.respondNext({ status: 200, text: `Authorization: Bearer ${API_KEY}` }), /not a JSON object: Authorization: Bearer \[redacted\]$/],
+		['an image URL with the key in it that fails', () => api.server.respondNext({ json: { data: [{ url: `${imageHost.server.url}/files/missing.png?token=${API_KEY}` }] } }), /^Downloading the image from 127\.0\.0\.1:\d+ failed/],
+		['a refused image URL with the key in it', () => api.server.respondNext({ json: { data: [{ url: `file:///${API_KEY}/${GROUP}` }] } }), /will not fetch \(scheme file:\): "file:\/\/\/\[redacted\]\/\[redacted\]"$/],
 	];
 	test.each(cases)('%s', async (name, arm, expected) => {
 		const only = () => {
@@ -211,8 +203,8 @@ describe('A server that echoes the secrets back: they are redacted', () => {
 	});
 
 	test('a successful answer echoing secrets in usage and the image URL: redacted in the items', async () => {
-		const url = imageHost.serve('/files/echo.png', png);
-		server.respondNext({
+		const url = imageHost.server.serve('/files/echo.png', png);
+		api.server.respondNext({
 			json: { created: 1, usage: { note: echo }, data: [{ url: `${url}?token=${API_KEY}`, revised_prompt: 'A picture for the echo' }] },
 		});
 		const { output } = await expectSafe('success echo', generate(), prompts('echo'), bearer(), ['image']);
@@ -222,12 +214,12 @@ describe('A server that echoes the secrets back: they are redacted', () => {
 			url: `${url}?token=[redacted]`,
 		});
 		// The download itself used the URL as given.
-		expect(imageHost.requests[0].query.token).toBe(API_KEY);
+		expect(imageHost.server.requests[0].query.token).toBe(API_KEY);
 		tally.faultCases++;
 	});
 
 	test('the model list shows no secret when the server echoes them in its error', async () => {
-		server.respondNext({ status: 500, json: { error: { message: `models failed for ${echo}` } }, times: 2 });
+		api.server.respondNext({ status: 500, json: { error: { message: `models failed for ${echo}` } }, times: 2 });
 		const mark = logLines.length;
 		const list = await searchModels(bearer());
 		expect(list.results[0].description).toMatch(/models failed for key \[redacted\]/);
@@ -236,7 +228,7 @@ describe('A server that echoes the secrets back: they are redacted', () => {
 
 	test('the credential test shows no secret when the server echoes them', async () => {
 		// n8n's tester shows the 401 rule's fixed text (2.x) or n8n's own message (1.x), never the body.
-		server.respondNext({ status: 401, text: `bad key ${echo}`, times: 2 });
+		api.server.respondNext({ status: 401, text: `bad key ${echo}`, times: 2 });
 		const outcome = await runCredentialTestRequest(bearer());
 		expect(outcome).toMatchObject({ ok: false, status: 401 });
 		expectNoSecrets(SECRETS, 'credential test', outcome);
@@ -244,39 +236,39 @@ describe('A server that echoes the secrets back: they are redacted', () => {
 });
 
 describe('Image downloads never carry the key or custom headers', () => {
-	const answerWithUrl = (url: string) => server.respondNext({ json: { created: 1, data: [{ url }] } });
+	const answerWithUrl = (url: string) => api.server.respondNext({ json: { created: 1, data: [{ url }] } });
 
 	for (const [auth, credentialsFor] of AUTHS) {
 		test(`${auth}: an image on the same host, another port`, async () => {
-			answerWithUrl(imageHost.serve('/files/other-port.png', png));
+			answerWithUrl(imageHost.server.serve('/files/other-port.png', png));
 			await expectSafe('other port', generate(), prompts('a'), credentialsFor(), ['image']);
-			expectCleanHeaders('other port', imageHost.requests);
+			expectCleanHeaders('other port', imageHost.server.requests);
 			// The API request itself did carry them, so the check above means something.
-			const [apiCall] = server.imageRequests();
+			const [apiCall] = api.server.imageRequests();
 			expect(apiCall.headers[auth === 'azure' ? 'api-key' : 'authorization']).toContain(API_KEY);
 			expect(apiCall.headers['x-group-key']).toBe(GROUP);
 		});
 
 		test.each([['/static/images/x.png'], ['/v1/files/x.png'], ['/v1/images/generations/result.png']])(`${auth}: an image on the Base URL's own host and port, at %s`, async (filePath) => {
-			answerWithUrl(server.serve(filePath, png));
+			answerWithUrl(api.server.serve(filePath, png));
 			await expectSafe('same origin', generate(), prompts('a'), credentialsFor(), ['image']);
-			expectCleanHeaders('same origin', server.requests.filter((request) => request.kind === 'download'));
+			expectCleanHeaders('same origin', api.server.requests.filter((request) => request.kind === 'download'));
 		});
 
 		test(`${auth}: an image URL that redirects to the API server`, async () => {
-			const target = server.serve('/files/after-redirect.png', png);
-			answerWithUrl(`${imageHost.url}/files/start.png`);
-			imageHost.respondNext({ only: 'download', redirect: target });
+			const target = api.server.serve('/files/after-redirect.png', png);
+			answerWithUrl(`${imageHost.server.url}/files/start.png`);
+			imageHost.server.respondNext({ only: 'download', redirect: target });
 			await expectSafe('redirected download', generate(), prompts('a'), credentialsFor(), ['image']);
-			expectCleanHeaders('redirected download', [...imageHost.requests, ...server.requests.filter((request) => request.kind === 'download')]);
+			expectCleanHeaders('redirected download', [...imageHost.server.requests, ...api.server.requests.filter((request) => request.kind === 'download')]);
 		});
 	}
 
 	test('Edit: uploads go to the API only; the result URL is downloaded without the key', async () => {
 		const items = await prepareItems([{ binary: { data: { data: encodePng(renderPromptImage('in', 16, 16)), fileName: 'in.png' } } }]);
-		answerWithUrl(imageHost.serve('/files/edited.png', png));
+		answerWithUrl(imageHost.server.serve('/files/edited.png', png));
 		await expectSafe('edit download', { operation: 'edit', model: model('gpt-image-1'), prompt: 'Edit', options: { maxRetries: 0, allowPrivateImageHosts: true } }, items, bearer(), ['image']);
-		expectCleanHeaders('edit download', imageHost.requests);
+		expectCleanHeaders('edit download', imageHost.server.requests);
 	});
 });
 
@@ -284,37 +276,37 @@ describe('API requests never follow redirects (custom headers would go along)', 
 	for (const [auth, credentialsFor] of AUTHS) {
 		test(`${auth}: a redirect to another origin is reported with the Base URL to use; nothing reaches it`, async () => {
 			const apiPath = auth === 'azure' ? '/openai/deployments/flux-dev/images/generations' : '/v1/images/generations';
-			const arm = () => server.respondNext({ status: 307, redirect: `${imageHost.url}${apiPath}?secret=${API_KEY}`, times: 2 });
-			const expectedBase = auth === 'azure' ? imageHost.url : `${imageHost.url}/v1`;
-			const message = new RegExp(`^The server redirected the request to ${imageHost.url}${apiPath} \\(HTTP 307\\)$`);
+			const arm = () => api.server.respondNext({ status: 307, redirect: `${imageHost.server.url}${apiPath}?secret=${API_KEY}`, times: 2 });
+			const expectedBase = auth === 'azure' ? imageHost.server.url : `${imageHost.server.url}/v1`;
+			const message = new RegExp(`^The server redirected the request to ${imageHost.server.url}${apiPath} \\(HTTP 307\\)$`);
 			const { output } = await expectSafe('cross-origin redirect', generate(), prompts('a', 'b'), credentialsFor(), [message, message], arm);
 			expect(output[0].json.description).toContain(`set the Base URL in the credential to ${expectedBase}.`);
 			expect(output[0].json.httpCode).toBe('307');
-			expect(imageHost.requests).toHaveLength(0);
+			expect(imageHost.server.requests).toHaveLength(0);
 			tally.faultCases++;
 		});
 	}
 
 	test('a redirect on the same origin is reported too, and not followed', async () => {
-		const arm = () => server.respondNext({ status: 301, redirect: '/v2/images/generations' });
+		const arm = () => api.server.respondNext({ status: 301, redirect: '/v2/images/generations' });
 		await expectSafe('same-origin redirect', generate(), prompts('a'), bearer(), [/^The server redirected the request to http:\/\/127\.0\.0\.1:\d+\/v2\/images\/generations \(HTTP 301\)$/], arm);
-		expect(server.requests.map((request) => request.path)).toEqual(['/v1/images/generations']);
+		expect(api.server.requests.map((request) => request.path)).toEqual(['/v1/images/generations']);
 		tally.faultCases++;
 	});
 
 	test('the credential test does not follow a redirect either', async () => {
-		server.respondNext({ only: 'models', status: 302, redirect: `${imageHost.url}/v1/models` });
+		api.server.respondNext({ only: 'models', status: 302, redirect: `${imageHost.server.url}/v1/models` });
 		const outcome = await runCredentialTestRequest(bearer());
 		expect(outcome).toMatchObject({ ok: false, status: 302 });
-		expect(imageHost.requests).toHaveLength(0);
+		expect(imageHost.server.requests).toHaveLength(0);
 		expectNoSecrets(SECRETS, 'credential test redirect', outcome);
 	});
 
 	test('the model list does not follow a redirect either', async () => {
-		server.respondNext({ only: 'models', status: 302, redirect: `${imageHost.url}/v1/models`, times: 2 });
+		api.server.respondNext({ only: 'models', status: 302, redirect: `${imageHost.server.url}/v1/models`, times: 2 });
 		const list = await searchModels(bearer());
 		expect(list.results[0].description).toMatch(/redirected the request to http:\/\/127\.0\.0\.1:\d+\/v1\/models/);
-		expect(imageHost.requests).toHaveLength(0);
+		expect(imageHost.server.requests).toHaveLength(0);
 	});
 });
 
@@ -334,12 +326,12 @@ describe('Only http(s) image URLs are fetched; data: URLs are decoded', () => {
 		['not a url at all', /, not a full URL/],
 	];
 	test.each(refused)('%s is refused with a clear error; nothing is fetched', async (url, scheme) => {
-		const arm = () => server.respondNext({ when: (request) => request.body?.prompt === 'bad', json: { data: [{ url }] } });
+		const arm = () => api.server.respondNext({ when: (request) => request.body?.prompt === 'bad', json: { data: [{ url }] } });
 		const message = new RegExp(`^The provider returned an image URL the node will not fetch${scheme.source}`);
 		const { output } = await expectSafe(url, generate(), prompts('good', 'bad'), bearer(), ['image', message], arm);
 		expect(output[1].json.description).toBe('Only http and https image URLs are downloaded, and data: URLs decoded.');
-		expect(server.requests.every((request) => request.kind === 'generate')).toBe(true);
-		expect(imageHost.requests).toHaveLength(0);
+		expect(api.server.requests.every((request) => request.kind === 'generate')).toBe(true);
+		expect(imageHost.server.requests).toHaveLength(0);
 		tally.faultCases++;
 	});
 
@@ -348,10 +340,10 @@ describe('Only http(s) image URLs are fetched; data: URLs are decoded', () => {
 		['upper-case DATA: URL', `DATA:IMAGE/PNG;BASE64,${png.toString('base64')}`],
 		['data: URL with a misleading type', `data:text/html;base64,${png.toString('base64')}`],
 	])('a %s is decoded, not fetched', async (_name, url) => {
-		server.respondNext({ json: { data: [{ url }] } });
+		api.server.respondNext({ json: { data: [{ url }] } });
 		const { output } = await expectSafe('data url', generate(), prompts('a'), bearer(), ['image']);
 		expect(output[0].binary?.data).toMatchObject({ mimeType: 'image/png', fileExtension: 'png' });
-		expect(server.requests.map((request) => request.kind)).toEqual(['generate']);
+		expect(api.server.requests.map((request) => request.kind)).toEqual(['generate']);
 	});
 });
 
@@ -416,12 +408,12 @@ describe('A response cannot steer where n8n stores a file or what it is called',
 		['a URL path with encoded ../', '/files/..%2F..%2Fx.png', '/files/..%2F..%2Fx.png'],
 		['a URL path with a backslash', '/files/..\\..\\y.png', '/y.png'],
 	])('%s: the image is named after the prompt', async (_name, urlPath, servedAt) => {
-		imageHost.serve(servedAt, png);
-		server.respondNext({ json: { created: 1, output_format: '../../evil', data: [{ url: `${imageHost.url}${urlPath}` }] } });
+		imageHost.server.serve(servedAt, png);
+		api.server.respondNext({ json: { created: 1, output_format: '../../evil', data: [{ url: `${imageHost.server.url}${urlPath}` }] } });
 		const before = filesUnder(sandbox);
 		const { output } = await expectSafe('url path', generate(), prompts('Safe name'), bearer(), ['image']);
 		expect(output[0].binary?.data).toMatchObject({ fileName: 'safe-name-1.png', fileExtension: 'png', mimeType: 'image/png' });
-		expect(imageHost.requests.map((request) => request.path)).toEqual([servedAt]);
+		expect(imageHost.server.requests.map((request) => request.path)).toEqual([servedAt]);
 		await expectContained(output, before);
 	});
 
@@ -446,7 +438,7 @@ describe('A response cannot steer where n8n stores a file or what it is called',
 			{ binary: { data: { data: image, fileName: '..\\..\\windows\\win.png', mimeType: 'image/png' } } },
 		]);
 		await expectSafe('edit upload names', { operation: 'edit', model: model('gpt-image-1'), prompt: 'Edit', options: { maxRetries: 0, allowPrivateImageHosts: true } }, items, bearer(), ['image', 'image']);
-		const names = server.imageRequests().map((request) => request.parts?.find((part) => part.name === 'image')?.filename);
+		const names = api.server.imageRequests().map((request) => request.parts?.find((part) => part.name === 'image')?.filename);
 		// n8n keeps the base name of the first; the node makes a plain name of the second.
 		expect(names.sort()).toEqual(['passwd.png', 'windows-win.png']);
 	});

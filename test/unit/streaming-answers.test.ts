@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { InlineImage, JsonStreamReader, LongString, type ImageSink } from '../../nodes/OpenAiCompatibleImages/transport/json';
-import { binaryBytes, runNode, useBinaryDataMode } from '../harness/n8n';
-import { startImageServer } from '../server/image-server';
+import { binaryBytes, useBinaryDataMode } from '../harness/n8n';
+import { useImageServer } from '../harness/fixture';
 import { encodePng, renderPromptImage } from '../server/images';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -134,8 +134,8 @@ describe('the streaming reader, wherever the answer is cut', () => {
 });
 
 describe('streamed answers through the node', () => {
-	type Server = Awaited<ReturnType<typeof startImageServer>>;
-	let server: Server;
+	// Pictures drawn at the size asked.
+	const api = useImageServer({ apiKey: 'k', imageSize: undefined });
 	let storage: string;
 	const large = encodePng(renderPromptImage('large stream', 300, 300, { noise: true }));
 	const largeB64 = large.toString('base64');
@@ -143,16 +143,10 @@ describe('streamed answers through the node', () => {
 	beforeAll(async () => {
 		storage = mkdtempSync(path.join(tmpdir(), 'n8n-stream-'));
 		await useBinaryDataMode('filesystem', storage);
-		server = await startImageServer({ apiKey: 'k' });
 	});
-	afterAll(async () => await server.close());
-	beforeEach(() => server.reset());
 
 	const generate = (model = 'flux-dev', options: Record<string, unknown> = {}) =>
-		runNode({
-			parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: model }, prompt: 'Streamed', options: { maxRetries: 0, ...options } } as never,
-			credentials: { baseUrl: server.baseUrl, apiKey: 'k', authentication: 'bearer' },
-		});
+		api.run({ operation: 'generate', model: api.model(model), prompt: 'Streamed', options: { maxRetries: 0, ...options } });
 
 	/** Every file n8n's filesystem storage holds (not its metadata). */
 	const storedFiles = () => {
@@ -171,11 +165,8 @@ describe('streamed answers through the node', () => {
 	test('an answer sent in pieces of 997 bytes: images stored whole, with their facts', async () => {
 		expect(largeB64.length).toBeGreaterThan(64 * 1024);
 		const text = JSON.stringify({ created: 1, data: [{ b64_json: largeB64 }, { b64_json: `data:image/png;base64,${largeB64}` }] });
-		server.respondNext({ status: 200, text, chunkBytes: 997 });
-		const output = await runNode({
-			parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: 'dall-e-2' }, prompt: 'Streamed', n: 2, options: { maxRetries: 0 } } as never,
-			credentials: { baseUrl: server.baseUrl, apiKey: 'k', authentication: 'bearer' },
-		});
+		api.server.respondNext({ status: 200, text, chunkBytes: 997 });
+		const output = await api.run({ operation: 'generate', model: api.model('dall-e-2'), prompt: 'Streamed', n: 2, options: { maxRetries: 0 } });
 		expect(output).toHaveLength(2);
 		for (const item of output) {
 			expect(sha(await binaryBytes(item))).toBe(sha(large));
@@ -189,7 +180,7 @@ describe('streamed answers through the node', () => {
 		const text = JSON.stringify({
 			choices: [{ message: { role: 'assistant', content: `Here you go.\n\n![image](data:image/png;base64,${largeB64})` }, finish_reason: 'stop' }],
 		});
-		server.respondNext({ status: 200, text, chunkBytes: 1499 });
+		api.server.respondNext({ status: 200, text, chunkBytes: 1499 });
 		const [item] = await generate('google/gemini-2.5-flash-image');
 		expect(sha(await binaryBytes(item))).toBe(sha(large));
 		expect(item.json).toMatchObject({ width: 300, height: 300, text: 'Here you go.' });
@@ -197,7 +188,7 @@ describe('streamed answers through the node', () => {
 
 	test('an answer cut off after its first image: a clear error, no image in the output, no partial file left', async () => {
 		const before = new Set(storedFiles());
-		server.respondNext({ truncate: true, count: 2 });
+		api.server.respondNext({ truncate: true, count: 2 });
 		await expect(generate('dall-e-2')).rejects.toThrow(/connection|closed|reset|ended|socket|aborted/i);
 		// Whatever storage kept is whole: every file is a complete image, none a partial one.
 		for (const file of storedFiles().filter((name) => !before.has(name))) {
@@ -209,7 +200,7 @@ describe('streamed answers through the node', () => {
 
 	test('an answer that ends cleanly but in the middle of an image: "not a JSON object", nothing stored for it', async () => {
 		const text = JSON.stringify({ data: [{ b64_json: largeB64 }] });
-		server.respondNext({ status: 200, text: text.slice(0, Math.floor(text.length / 2)), chunkBytes: 4096 });
+		api.server.respondNext({ status: 200, text: text.slice(0, Math.floor(text.length / 2)), chunkBytes: 4096 });
 		const before = storedFiles().length;
 		await expect(generate()).rejects.toThrow(/HTTP 200 with a body that is not a JSON object/);
 		expect(storedFiles()).toHaveLength(before);
@@ -218,7 +209,7 @@ describe('streamed answers through the node', () => {
 
 	test('a large image past Max Response Size stops reading there', async () => {
 		const text = JSON.stringify({ data: [{ b64_json: encodePng(renderPromptImage('big', 700, 700, { noise: true })).toString('base64') }] });
-		server.respondNext({ status: 200, text });
+		api.server.respondNext({ status: 200, text });
 		await expect(generate('dall-e-2', { maxResponseSize: 1 })).rejects.toThrow(/is larger than the Max Response Size of 1 MB$/);
 	});
 
@@ -227,14 +218,11 @@ describe('streamed answers through the node', () => {
 		expect(picture.length).toBeGreaterThan(512 * 1024);
 		expect(picture.length).toBeLessThan(1024 * 1024);
 		const text = JSON.stringify({ data: [{ b64_json: picture }, { b64_json: picture }, { b64_json: picture }] });
-		server.respondNext({ status: 200, text });
-		const output = await runNode({
-			parameters: { operation: 'generate', model: { __rl: true, mode: 'id', value: 'dall-e-2' }, prompt: 'Three', n: 3, options: { maxRetries: 0, maxResponseSize: 1 } } as never,
-			credentials: { baseUrl: server.baseUrl, apiKey: 'k', authentication: 'bearer' },
-		});
+		api.server.respondNext({ status: 200, text });
+		const output = await api.run({ operation: 'generate', model: api.model('dall-e-2'), prompt: 'Three', n: 3, options: { maxRetries: 0, maxResponseSize: 1 } });
 		expect(output).toHaveLength(3);
 		// The same answer for n=1 is more than one Max Response Size.
-		server.respondNext({ status: 200, text });
+		api.server.respondNext({ status: 200, text });
 		await expect(generate('dall-e-2', { maxResponseSize: 1 })).rejects.toThrow(/The answer from .* is larger than the Max Response Size of 1 MB$/);
 	});
 
@@ -242,7 +230,7 @@ describe('streamed answers through the node', () => {
 	test('with binary data kept in memory (n8n 1.x default mode), streamed images are stored the same', async () => {
 		await useBinaryDataMode('default');
 		const text = JSON.stringify({ data: [{ b64_json: largeB64 }] });
-		server.respondNext({ status: 200, text, chunkBytes: 997 });
+		api.server.respondNext({ status: 200, text, chunkBytes: 997 });
 		const [item] = await generate();
 		expect(item.binary?.data.id).toBeUndefined();
 		expect(sha(Buffer.from(item.binary?.data.data ?? '', 'base64'))).toBe(sha(large));
