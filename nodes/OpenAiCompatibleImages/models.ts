@@ -137,6 +137,8 @@ export interface CountRule {
 export interface ModelFamily {
 	id: string;
 	displayName: string;
+	/** The name where space is short: the canvas subtitle shows about 30 characters (test/unit/families.test.ts). */
+	shortName?: string;
 	/** How the UI names the models of the family in descriptions, e.g. "gpt-image-1, gpt-image-1.5". */
 	label: string;
 	/** Regular expression source matched against the lower-cased model ID; the last family has none and takes every other model. */
@@ -438,6 +440,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'chat-image',
 		displayName: 'Chat Completions Image Models',
+		shortName: 'Chat Image Models',
 		label: 'gemini-2.5-flash-image and other image models behind chat completions',
 		knownModels: ['gemini-2.5-flash-image', 'gemini-3-pro-image-preview'],
 		// Gemini image models ("nano banana") and GPT-5 image models served by gateways as chat completions.
@@ -457,6 +460,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'openrouter-images',
 		displayName: 'OpenRouter Images Endpoint',
+		shortName: 'OpenRouter Images',
 		label: 'OpenRouter\'s images endpoint',
 		explicitOnly: true,
 		generatePath: 'images',
@@ -492,6 +496,7 @@ export const MODEL_FAMILIES: readonly ModelFamily[] = [
 	{
 		id: 'seedream-4',
 		displayName: 'Volcengine Seedream 4',
+		shortName: 'Seedream 4',
 		label: 'doubao-seedream-4-0',
 		knownModels: ['doubao-seedream-4-0-250828'],
 		// Volcengine's own IDs (and gateways that keep them); OpenRouter's bytedance-seed/seedream-4.5 is a chat model there.
@@ -705,8 +710,9 @@ export function familiesWith(operation: Operation): ModelFamily[] {
  */
 export function mainParameterOf(field: BodyField, rule: FieldRule | undefined): string {
 	if (rule?.parameter) return rule.parameter;
-	if (!rule?.values) return field;
-	throw new Error(`models.ts: the ${field} dropdown of a family needs a declared parameter name`);
+	// Sharing the field's name with the generic field (default empty) would carry values across models.
+	if (!rule?.values && (rule?.default === undefined || rule.default === '')) return field;
+	throw new Error(`models.ts: the ${field} field of a family has ${rule?.values ? 'values' : 'a default'} of its own and needs a declared parameter name`);
 }
 
 /** The rule of a field for a family and operation, or undefined when the family does not take it there. */

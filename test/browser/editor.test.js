@@ -185,6 +185,10 @@ const SUBTITLE_CASES = [
 	{ node: 'Model DALL-E-3', says: 'DALL·E 3 · generate' },
 	{ node: 'Model FLUX on Together', says: 'Together AI · generate' },
 	{ node: 'Edit expression', says: 'family at run time · edit' },
+	// The longest: a family with a short name for the canvas, and the longest operation.
+	{ node: 'Model gemini', says: 'Chat Image Models · generate' },
+	{ node: 'Model seedream', says: 'Seedream 4 · generate' },
+	{ node: 'Variation expression', says: 'family at run time · variation' },
 ];
 /** Edit with gpt-image-1, switched to URLs in JSON Body in the editor. */
 const SWITCH_MODE_MODEL = 'gpt-image-1';

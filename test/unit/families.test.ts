@@ -13,7 +13,8 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { MODEL_FAMILIES } from '../../nodes/OpenAiCompatibleImages/models';
+import { subtitleExpression } from '../../nodes/OpenAiCompatibleImages/description/familyDisplay';
+import { DETECTABLE_FAMILIES, MODEL_FAMILIES, type Operation } from '../../nodes/OpenAiCompatibleImages/models';
 import { nodeType, runNode } from '../harness/n8n';
 import { useImageServer } from '../harness/fixture';
 
@@ -269,5 +270,44 @@ describe('Number of Images in the editor has the model\'s own limit', () => {
 			const shown = displayed({ operation, ...values }).top.filter((property) => property.name === 'n');
 			expect(shown.map((property) => [property.typeOptions?.maxValue, property.description])).toEqual([[max, expect.stringContaining(`(1-${max})`)]]);
 		}
+	});
+});
+
+describe('the canvas subtitle', () => {
+	// The node's own subtitle expression, run as the editor runs it: $parameter holds the node's
+	// parameters, and a model given as an expression cannot be resolved without input data.
+	const body = subtitleExpression().replace(/^=\{\{/, '').replace(/\}\}$/, '');
+	const subtitle = (parameters: Record<string, unknown>): string =>
+		new Function('$parameter', `return ${body}`)(
+			new Proxy(parameters, {
+				get: (target, key: string) => {
+					const value = target[key];
+					if (typeof value === 'object' && value && String((value as { value: unknown }).value).startsWith('=')) throw new Error('no input data');
+					return value;
+				},
+			}),
+		) as string;
+	const model = (id: string) => ({ __rl: true, mode: 'id', value: id });
+	const OPERATIONS: Operation[] = ['generate', 'edit', 'variation'];
+
+	test('names the family the fields follow: detected, newer than the table, unknown, chosen, expression', () => {
+		expect(subtitle({ operation: 'generate', model: model('gpt-image-2') })).toBe('GPT Image 2 · generate');
+		expect(subtitle({ operation: 'generate', model: model('GPT-IMAGE-2.6-sunburst') })).toBe('GPT Image 2.6 · generate');
+		expect(subtitle({ operation: 'generate', model: model('gpt-image-2.7-nova') })).toBe('as GPT Image 2.6 · generate');
+		expect(subtitle({ operation: 'edit', model: model('my-team-image') })).toBe('Other Models · edit');
+		expect(subtitle({ operation: 'edit', model: model('={{ $json.model }}') })).toBe('family at run time · edit');
+		// A chosen family is what the fields follow, even for a model from an expression.
+		expect(subtitle({ operation: 'generate', model: model('={{ $json.deployment }}'), modelFamily: 'dall-e-3' })).toBe('DALL·E 3 · generate');
+	});
+
+	test('fits the canvas (about 30 characters) for every family and operation, detected or chosen', () => {
+		const all: string[] = [];
+		for (const operation of OPERATIONS) {
+			all.push(subtitle({ operation, model: model('={{ $json.model }}') }), subtitle({ operation, model: model('gpt-image-2.7-nova') }));
+			for (const family of MODEL_FAMILIES) all.push(subtitle({ operation, model: model('x'), modelFamily: family.id }));
+			for (const family of DETECTABLE_FAMILIES) for (const id of family.knownModels ?? []) all.push(subtitle({ operation, model: model(id) }));
+		}
+		expect(all.length).toBeGreaterThan(50);
+		expect(all.filter((text) => text.length > 30)).toEqual([]);
 	});
 });

@@ -105,6 +105,9 @@ describe('Generate: validation before any request', () => {
 		['gpt-image-2 ratio beyond 3:1', { model: model('gpt-image-2'), prompt: 'a', sizeGptImage2: '3840x1024' }, /between 1:3 and 3:1/],
 		['gpt-image-2 too large', { model: model('gpt-image-2'), prompt: 'a', sizeGptImage2: '4096x2304' }, /the longest side is at most 3840$/],
 		['gpt-image-2 malformed size', { model: model('gpt-image-2'), prompt: 'a', sizeGptImage2: 'big' }, /WIDTHxHEIGHT/],
+		// Another family's default (Seedream's 2K) is refused like any other value, not swapped for this family's.
+		['gpt-image-2 with a size only Seedream takes', { model: model('gpt-image-2'), prompt: 'a', sizeGptImage2: '2K' }, /^Size "2K" is not valid for GPT Image 2: /],
+		['a SiliconFlow model with GPT image\'s size auto', { model: model('Kwai-Kolors/Kolors'), prompt: 'a', sizePixels: 'auto' }, /^Size "auto" is not valid for SiliconFlow: use WIDTHxHEIGHT/],
 		['compression above 100', { model: model('gpt-image-1'), prompt: 'a', options: { output_format: 'jpeg', output_compression: 101 } }, /Output Compression must be a whole number from 0 to 100, not 101/],
 		['transparent jpeg', { model: model('gpt-image-1'), prompt: 'a', options: { background: 'transparent', output_format: 'jpeg' } }, /transparent.*jpeg/i],
 		['malformed extra JSON', { model: model('flux-dev'), prompt: 'a', options: { extraBody: '{"a": ' } }, /Extra Body Fields \(JSON\) is not valid JSON/],

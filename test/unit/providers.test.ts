@@ -127,7 +127,7 @@ describe('Volcengine Seedream 4', () => {
 			model: model('doubao-seedream-4-0-250828'),
 			prompt: 'A four-panel comic of a cat',
 			n: 4,
-			sizeSeedream: '2K',
+			sizeSeedream: '4K',
 			options: { watermark: false, response_format: 'url' },
 		});
 		expect(bodies()).toEqual([
@@ -136,7 +136,7 @@ describe('Volcengine Seedream 4', () => {
 				prompt: 'A four-panel comic of a cat',
 				sequential_image_generation: 'auto',
 				sequential_image_generation_options: { max_images: 4 },
-				size: '2K',
+				size: '4K',
 				watermark: false,
 				response_format: 'url',
 			},

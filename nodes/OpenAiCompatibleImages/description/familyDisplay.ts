@@ -217,22 +217,24 @@ export function unsupportedNotice(operation: Operation, label: string): INodePro
  * subtitle, so this costs the run nothing.
  */
 export function subtitleExpression(): string {
+	const nameOf = (family: ModelFamily) => family.shortName ?? family.displayName;
 	const detectable = DETECTABLE_FAMILIES.map(
-		(family) => `[/${(family.pattern as string).replace(/\//g, '\\/')}/i, ${JSON.stringify(family.displayName)}, ${JSON.stringify(family.newestOfLine ? (family.knownModels ?? []) : null)}]`,
+		(family) => `[/${(family.pattern as string).replace(/\//g, '\\/')}/i, ${JSON.stringify(nameOf(family))}, ${JSON.stringify(family.newestOfLine ? (family.knownModels ?? []) : null)}]`,
 	);
-	const chosen = Object.fromEntries(MODEL_FAMILIES.map((family) => [family.id, family.displayName]));
-	const other = MODEL_FAMILIES.find((family) => family.pattern === undefined && !family.explicitOnly)?.displayName ?? '';
+	const chosen = Object.fromEntries(MODEL_FAMILIES.map((family) => [family.id, nameOf(family)]));
+	const other = MODEL_FAMILIES.find((family) => family.pattern === undefined && !family.explicitOnly);
 	return (
 		'={{ (() => { ' +
 		'const operation = " · " + $parameter["operation"]; ' +
+		// A chosen family is what the fields follow, whatever the model.
+		`const chosen = ${JSON.stringify(chosen)}[$parameter["modelFamily"]]; ` +
+		'if (chosen) return chosen + operation; ' +
 		// The editor resolves $parameter: a model given as an expression fails there without input data.
 		'let m; try { m = $parameter["model"]; } catch (error) { return "family at run time" + operation; } ' +
 		'const id = String((m && typeof m === "object" ? m.value : m) ?? "").trim(); ' +
-		`const chosen = ${JSON.stringify(chosen)}[$parameter["modelFamily"]]; ` +
-		'if (chosen) return chosen + operation; ' +
 		'if (id.startsWith("=") || id.includes("{{")) return "family at run time" + operation; ' +
 		`const hit = [${detectable.join(', ')}].find((entry) => entry[0].test(id)); ` +
-		`if (!hit) return ${JSON.stringify(other)} + operation; ` +
+		`if (!hit) return ${JSON.stringify(other ? nameOf(other) : '')} + operation; ` +
 		'const bare = id.toLowerCase().slice(id.lastIndexOf("/") + 1); ' +
 		'const newer = hit[2] && !hit[2].some((known) => bare === known || bare.startsWith(known + "-")); ' +
 		'return (newer ? "as " : "") + hit[1] + operation; ' +

@@ -200,13 +200,6 @@ export function readCount(ctx: IExecuteFunctions, itemIndex: number, family: Mod
 	return n;
 }
 
-/** True when a value is the default another family gives the field: left over from an earlier model, not chosen. */
-function isForeignDefault(field: BodyField, value: unknown, family: ModelFamily): boolean {
-	return MODEL_FAMILIES.some(
-		(other) => other !== family && other.fields[field]?.default === value,
-	);
-}
-
 function validateField(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
@@ -239,16 +232,13 @@ function validateField(
 		throw invalid(ctx, itemIndex, `${label} must be text, not ${describe(raw)}`, rule.values ? `Use one of: ${rule.values.join(', ')}.` : `Set ${label} to text.`);
 	}
 	const value = raw.trim();
+	// No value is left over from another model: every field with its own values or default is a
+	// parameter of its own (models.ts, FieldRule.parameter), so a value here was set on purpose.
 	if (rule.values && !rule.values.includes(value)) {
-		// A value another family uses by default was left over from an earlier model choice.
-		if (rule.default !== undefined && isForeignDefault(field, value, family)) return rule.default;
 		throw invalid(ctx, itemIndex, `${label} ${describe(value)} is not accepted by ${family.displayName} models`, `Use one of: ${rule.values.join(', ')}.`);
 	}
 	const problem = rule.check?.(value);
 	if (problem) {
-		if (rule.default !== undefined && isForeignDefault(field, value, family) && !rule.check?.(String(rule.default))) {
-			return rule.default;
-		}
 		throw invalid(ctx, itemIndex, `${label} ${describe(value)} is not valid for ${family.displayName}: ${problem}`, `Allowed: ${rule.hint ?? 'see the field description'}.`);
 	}
 	return value === '' ? undefined : value;

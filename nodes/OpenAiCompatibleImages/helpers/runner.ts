@@ -255,10 +255,9 @@ export async function runItems(ctx: IExecuteFunctions, planItem: PlanItem): Prom
 	// Without usable credentials there is no account: each call then fails on them, item by item.
 	// Asked for now and awaited after the items are read: n8n's credential read (a database query)
 	// runs meanwhile instead of before them.
-	const accountReady = credentialsOf(ctx).then(
-		(credentials) => accountGate(credentials, concurrency),
-		() => undefined,
-	);
+	const accountReady = credentialsOf(ctx)
+		.then((credentials) => accountGate(credentials, concurrency))
+		.catch(() => undefined);
 	// What a server sent (its errors, answers, image URLs) may echo the key or a custom header back:
 	// it is redacted before it leaves the node. Validation errors and the user's own values (the
 	// prompt, file names) are not: no server has seen them.
