@@ -21,6 +21,8 @@ const path = require('node:path');
 const n8n = require('./lib/n8n');
 const descriptionMetrics = require('./description-metrics');
 const { startImageServer } = require('../test/server/image-server');
+// The model table (built): which parameter holds a family's Size.
+const { familyOf, fieldRule, mainParameterOf } = require('../dist/nodes/OpenAiCompatibleImages/models');
 
 const REPO = path.resolve(__dirname, '..');
 const KEY = 'sk-bench';
@@ -120,8 +122,8 @@ function workflowFor(workload, variant, credentials) {
 						model: { __rl: true, mode: 'id', value: workload.model },
 						prompt: '={{ $json.prompt }}',
 						n,
-						// Each family's Size dropdown is a parameter of its own.
-						[{ 'dall-e-3': 'sizeDallE3', 'gpt-image-2': 'sizeGptImage2' }[workload.model] ?? 'sizeDallE2']: workload.size,
+						// Each family's Size is a parameter of its own, as the model table declares it.
+						[mainParameterOf('size', fieldRule(familyOf(workload.model), 'size', 'generate'))]: workload.size,
 						options: {
 							...(variant.concurrency ? { concurrency: variant.concurrency } : {}),
 							...(variant.maxResponseSize ? { maxResponseSize: variant.maxResponseSize } : {}),

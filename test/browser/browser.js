@@ -106,12 +106,6 @@ function editor(page, server) {
 		await byTestId('canvas-node').first().waitFor({ state: 'visible', timeout: 90000 });
 	}
 
-	/** The text a node shows on the canvas (its name and subtitle), whitespace collapsed. */
-	async function canvasText(name) {
-		const text = await page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).first().textContent();
-		return (text || '').replace(/\s+/g, ' ').trim();
-	}
-
 	/**
 	 * A node's subtitle on the canvas: its text, and whether the canvas cuts it (an ellipsis: the
 	 * element is narrower than its text).
@@ -121,8 +115,8 @@ function editor(page, server) {
 		return node.evaluate((root) => {
 			const all = [...root.querySelectorAll('*')].filter((e) => e.children.length === 0 && /subtitle/i.test(e.className || ''));
 			const element = all[0];
-			if (!element) return { text: '', cut: false, found: false };
-			return { text: element.textContent.replace(/\s+/g, ' ').trim(), cut: element.scrollWidth > element.clientWidth + 1, found: true, width: element.clientWidth, full: element.scrollWidth };
+			if (!element) return { text: '', cut: false };
+			return { text: element.textContent.replace(/\s+/g, ' ').trim(), cut: element.scrollWidth > element.clientWidth + 1 };
 		});
 	}
 
@@ -493,7 +487,6 @@ function editor(page, server) {
 		login,
 		openWorkflow,
 		openNode,
-		canvasText,
 		canvasSubtitle,
 		typeInto,
 		closeNode,
